@@ -1,0 +1,32 @@
+# The two commands a new user needs:
+#   make run    set up (first time) and run the whole course headlessly on the synthetic dataset
+#   make test   set up (first time) and run the tests (unit, papermill smoke runs, nbval on stored outputs)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= course
+
+.PHONY: run test test-unit notebooks clean-outputs
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m asd_utils run --profile $(PROFILE)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests -m "not notebooks"
+
+# Regenerate the stored outputs of every notebook (course profile); the only way notebooks get committed outputs.
+notebooks: $(VENV)/.installed
+	$(PY) -m asd_utils regenerate
+
+clean-outputs:
+	rm -rf outputs

@@ -1,0 +1,133 @@
+"""DCASE 2020 Task 2 metrics: per-id AUC and pAUC, their mean, the pooled AUC, and the course's results files.
+
+The official evaluator computes, for each machine id separately,
+
+* ``AUC  = sklearn.metrics.roc_auc_score(y_true, score)``
+* ``pAUC = sklearn.metrics.roc_auc_score(y_true, score, max_fpr=0.1)``
+
+Note that scikit-learn's partial AUC is the *McClish-standardised* one: the raw area under the ROC curve for
+false-positive rates in [0, 0.1] is rescaled so that a random detector gets 0.5 and a perfect one 1.0 (the DCASE
+evaluator reports exactly this number). The course also quotes the *pooled* AUC over all test clips of all ids
+(the single number the course reports give), which penalises scores whose scale differs between machines.
+
+Introduced in: notebooks/03_autoencoder_baselines.ipynb
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from .utils import write_text_atomic
+
+MAX_FPR = 0.1
+
+
+def auc_pauc(y_true, scores, max_fpr: float = MAX_FPR) -> tuple[float, float]:
+    """AUC and McClish-standardised pAUC (``max_fpr``) of anomaly ``scores`` against labels (1 = anomalous).
+
+    Both classes must be present; otherwise a ``ValueError`` says which one is missing.
+    """
+    y_true = np.asarray(y_true, dtype=float)
+    scores = np.asarray(scores, dtype=float)
+    if y_true.shape != scores.shape:
+        raise ValueError(f"{len(y_true)} labels but {len(scores)} scores")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("anomaly scores contain NaN or infinite values")
+    for value, name in ((0, "normal"), (1, "anomalous")):
+        if not np.any(y_true == value):
+            raise ValueError(f"no {name} clips among the labels: AUC needs both classes")
+    return float(roc_auc_score(y_true, scores)), float(roc_auc_score(y_true, scores, max_fpr=max_fpr))
+
+
+def evaluate_scores(table: pd.DataFrame, scores, max_fpr: float = MAX_FPR) -> dict:
+    """Per-id AUC/pAUC, their means and the pooled AUC of ``scores`` (one per row of ``table``).
+
+    ``table`` needs the columns ``machine_id`` and ``y`` (0/1; rows with unknown labels are left out).
+    Returns the course's per-model metrics dictionary::
+
+        {"per_id": {"id_00": {"auc": .., "pauc": ..}, ...}, "mean_auc": .., "mean_pauc": .., "pooled_auc": ..}
+    """
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) != len(table):
+        raise ValueError(f"{len(scores)} scores for {len(table)} clips")
+    known = table["y"].notna().to_numpy()
+    if not known.any():
+        raise ValueError("no labelled clips to evaluate (eval test labels come from eval_data_list.csv)")
+    labelled = table[known]
+    per_id = {}
+    for machine_id, rows in labelled.groupby("machine_id", sort=True):
+        auc, pauc = auc_pauc(rows["y"], scores[known][labelled.index.get_indexer(rows.index)], max_fpr)
+        per_id[machine_id] = {"auc": auc, "pauc": pauc}
+    pooled_auc, _ = auc_pauc(labelled["y"], scores[known], max_fpr)
+    return {"per_id": per_id,
+            "mean_auc": float(np.mean([m["auc"] for m in per_id.values()])),
+            "mean_pauc": float(np.mean([m["pauc"] for m in per_id.values()])),
+            "pooled_auc": pooled_auc}
+
+
+def results_table(models: dict[str, dict], digits: int = 3) -> pd.DataFrame:
+    """A tidy per-id table (the report's layout): one row per model, columns ``(id, AUC|pAUC)`` then the means.
+
+    ``models`` maps a model name to its metrics dictionary (from :func:`evaluate_scores`).
+    """
+    rows = {}
+    for name, metrics in models.items():
+        row = {}
+        for machine_id, values in metrics["per_id"].items():
+            row[(machine_id, "AUC")] = values["auc"]
+            row[(machine_id, "pAUC")] = values["pauc"]
+        row[("mean", "AUC")] = metrics["mean_auc"]
+        row[("mean", "pAUC")] = metrics["mean_pauc"]
+        row[("pooled", "AUC")] = metrics["pooled_auc"]
+        rows[name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    table.index.name = "model"
+    return table.round(digits)
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | Path, models: dict[str, dict],
+                       **extra) -> Path:
+    """Write ``output_dir/metrics.json`` atomically in the course's one schema and return its path.
+
+    Each entry of ``models`` holds at least ``per_id``, ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``,
+    ``train_seconds`` and ``hyperparameters``; ``extra`` adds top-level keys (e.g. ``profile``).
+    """
+    required = {"per_id", "mean_auc", "mean_pauc", "pooled_auc", "n_params", "train_seconds", "hyperparameters"}
+    for name, metrics in models.items():
+        missing = required - set(metrics)
+        if missing:
+            raise ValueError(f"model {name!r} lacks {sorted(missing)} for metrics.json")
+    payload = {"notebook": notebook, "data_root": str(data_root), **extra, "models": models}
+    path = Path(output_dir) / "metrics.json"
+    write_text_atomic(path, json.dumps(_json_safe(payload), indent=2) + "\n")
+    return path
+
+
+def read_metrics_json(path: str | Path) -> dict:
+    """Read a ``metrics.json`` written by :func:`write_metrics_json`, with a clear error if it is missing."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "metrics.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run the notebook that writes it first")
+    return json.loads(path.read_text())

@@ -1,0 +1,65 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asd_utils.metrics import auc_pauc, evaluate_scores, read_metrics_json, results_table, write_metrics_json
+
+
+def test_auc_by_hand():
+    # 2 normals, 2 anomalies; pairs (anomaly > normal): (0.8>0.1) (0.8>0.5) (0.4>0.1) (0.4<0.5) -> 3/4
+    auc, _ = auc_pauc([0, 0, 1, 1], [0.1, 0.5, 0.4, 0.8])
+    assert auc == pytest.approx(0.75)
+
+
+def test_pauc_is_mcclish_standardised():
+    y = np.array([0] * 10 + [1] * 10)
+    perfect = np.r_[np.zeros(10), np.ones(10)]
+    assert auc_pauc(y, perfect) == (1.0, 1.0)
+    assert auc_pauc(y, -perfect)[1] == pytest.approx(0.5 * (1 + (0 - 0.005) / (0.1 - 0.005)))
+    # one normal scored above every anomaly: the ROC starts at FPR 0.1 with TPR 0 -> raw partial area 0,
+    # McClish: 0.5 * (1 + (0 - min_area) / (max_area - min_area)) with min_area = 0.1**2/2, max_area = 0.1
+    scores = np.r_[np.zeros(9), 2.0, np.ones(10)]
+    _, pauc = auc_pauc(y, scores)
+    assert pauc == pytest.approx(0.5 * (1 + (0 - 0.005) / (0.1 - 0.005)))
+
+
+def test_auc_errors():
+    with pytest.raises(ValueError, match="no anomalous clips"):
+        auc_pauc([0, 0], [0.1, 0.2])
+    with pytest.raises(ValueError, match="NaN"):
+        auc_pauc([0, 1], [0.1, np.nan])
+    with pytest.raises(ValueError, match="2 labels but 3 scores"):
+        auc_pauc([0, 1], [0.1, 0.2, 0.3])
+
+
+def test_evaluate_scores_per_id_mean_and_pooled():
+    table = pd.DataFrame({"machine_id": ["id_00"] * 4 + ["id_02"] * 4 + ["id_01"] * 2,
+                          "y": [0, 0, 1, 1, 0, 0, 1, 1, np.nan, np.nan]}, index=np.arange(10) * 3)
+    # id_00 perfect, id_02 inverted; the unlabeled rows are ignored
+    scores = [0.1, 0.2, 0.8, 0.9, 1.8, 1.9, 1.1, 1.2, 99, 99]
+    result = evaluate_scores(table, scores)
+    assert result["per_id"]["id_00"]["auc"] == 1.0
+    assert result["per_id"]["id_02"]["auc"] == 0.0
+    assert result["mean_auc"] == 0.5
+    # pooled: anomalies {0.8,0.9,1.1,1.2} vs normals {0.1,0.2,1.8,1.9}: 8 of 16 pairs ranked right
+    assert result["pooled_auc"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="3 scores for 10 clips"):
+        evaluate_scores(table, [1, 2, 3])
+
+
+def test_results_table_and_metrics_json_roundtrip(tmp_path):
+    metrics = {"per_id": {"id_00": {"auc": 0.91234, "pauc": 0.8}}, "mean_auc": 0.91234, "mean_pauc": 0.8,
+               "pooled_auc": 0.9, "n_params": np.int64(10), "train_seconds": 1.5, "hyperparameters": {"epochs": 2}}
+    table = results_table({"AE": metrics})
+    assert table.loc["AE", ("id_00", "AUC")] == 0.912
+    path = write_metrics_json(tmp_path / "out", "03_autoencoder_baselines", "data/x", {"AE": metrics}, profile="tiny")
+    loaded = read_metrics_json(path.parent)
+    assert loaded["notebook"] == "03_autoencoder_baselines" and loaded["profile"] == "tiny"
+    assert loaded["models"]["AE"]["n_params"] == 10
+    assert json.loads(path.read_text()) == loaded
+    with pytest.raises(ValueError, match="lacks"):
+        write_metrics_json(tmp_path, "x", "y", {"AE": {"per_id": {}}})
+    with pytest.raises(FileNotFoundError, match="run the notebook"):
+        read_metrics_json(tmp_path / "nothing")
