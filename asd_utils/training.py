@@ -1,0 +1,152 @@
+"""One training loop for every model family of the course, and the batch sources it draws from.
+
+The loop is deliberately plain: Adam, mini-batches drawn in a seeded random order, a loss function supplied by the
+caller (MSE for the autoencoders, MSE + KL for the VAEs, cross-entropy or ArcFace for the id classifiers), an optional
+validation split, a tqdm bar showing the running loss, and a history of per-epoch losses. It runs on CPU or GPU.
+
+Batch sources only need ``len(source)`` and ``source.batch(indices) -> tuple of tensors``:
+
+* :class:`StackedFrames` serves 640-d autoencoder vectors straight from the cached ``[clips, 128, 313]`` log-mels,
+  building the 5-frame windows per batch, so the 309x larger stacked array never exists in memory.
+* :class:`TensorBatches` serves rows of any tensors (waveforms, log-mels, labels, embeddings).
+
+Introduced in: notebooks/03_autoencoder_baselines.ipynb
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .utils import resolve_device
+
+
+class StackedFrames:
+    """Autoencoder training vectors: item ``k`` is the ``k``-th 5-frame window of the log-mels, flattened.
+
+    ``log_mels`` is ``[n_clips, n_mels, n_frames]``; items number ``n_clips * (n_frames - frames + 1)``; a batch is
+    ``([batch, n_mels * frames],)`` in the DCASE baseline's order (see :func:`asd_utils.features.stack_frames`).
+    ``mean``/``std`` (per mel bin, e.g. from the training clips) standardise the features as one of the reports does.
+    """
+
+    def __init__(self, log_mels, frames: int = 5, mean=None, std=None):
+        self.log_mels = torch.as_tensor(np.asarray(log_mels, dtype=np.float32))
+        if mean is not None:
+            mean = torch.as_tensor(mean, dtype=torch.float32).reshape(1, -1, 1)
+            std = torch.as_tensor(std, dtype=torch.float32).reshape(1, -1, 1)
+            self.log_mels = (self.log_mels - mean) / std
+        self.frames = frames
+        self.vectors_per_clip = self.log_mels.shape[-1] - frames + 1
+        if self.vectors_per_clip < 1:
+            raise ValueError(f"clips have {self.log_mels.shape[-1]} frames, fewer than frames={frames}")
+        self._offsets = torch.arange(frames)
+
+    def __len__(self) -> int:
+        return self.log_mels.shape[0] * self.vectors_per_clip
+
+    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor]:
+        clip = indices // self.vectors_per_clip
+        start = indices % self.vectors_per_clip
+        windows = self.log_mels[clip[:, None], :, start[:, None] + self._offsets]  # [batch, frames, n_mels]
+        return (windows.reshape(len(indices), -1),)
+
+
+class TensorBatches:
+    """Rows of several equally long tensors (or arrays): ``batch(idx) -> (t1[idx], t2[idx], ...)``."""
+
+    def __init__(self, *tensors):
+        self.tensors = [torch.as_tensor(t) for t in tensors]
+        lengths = {len(t) for t in self.tensors}
+        if len(lengths) != 1:
+            raise ValueError(f"tensors of different lengths {sorted(lengths)}")
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(t[indices] for t in self.tensors)
+
+
+@dataclass
+class TrainingHistory:
+    """Per-epoch mean losses (``val_loss`` empty without a validation split) and the wall time in seconds."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _mean_loss(model, source, indices, loss_fn, batch_size, device) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(indices), batch_size):
+            idx = indices[start:start + batch_size]
+            batch = tuple(t.to(device) for t in source.batch(idx))
+            total += float(loss_fn(model, batch)) * len(idx)
+            count += len(idx)
+    return total / max(count, 1)
+
+
+def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tuple], torch.Tensor], *,
+        epochs: int, batch_size: int, learning_rate: float = 1e-3, weight_decay: float = 0.0,
+        val_fraction: float = 0.0, device: str | torch.device = "auto", seed: int = 0, progress: bool = True,
+        parameters=None, desc: str = "training") -> TrainingHistory:
+    """Train ``model`` with Adam on batches of ``source``; return the :class:`TrainingHistory`.
+
+    ``loss_fn(model, batch)`` returns a scalar loss for one batch (a tuple of tensors already on ``device``).
+    ``val_fraction`` holds out that share of the items (chosen with ``seed``) and reports their loss each epoch.
+    ``parameters`` restricts the optimiser to some parameters (e.g. only a classifier's head).
+    The batch order depends only on ``seed``, so a run is repeatable on the same hardware.
+    """
+    if epochs < 0 or batch_size < 1:
+        raise ValueError(f"epochs must be >= 0 and batch_size >= 1, got epochs={epochs}, batch_size={batch_size}")
+    device = resolve_device(device) if isinstance(device, str) else device
+    model.to(device)
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(source), generator=generator)
+    n_val = int(round(val_fraction * len(source)))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    if len(train_idx) == 0:
+        raise ValueError("no training items left after the validation split")
+    params = [p for p in (parameters if parameters is not None else model.parameters()) if p.requires_grad]
+    optimiser = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
+    history = TrainingHistory()
+    n_batches = (len(train_idx) + batch_size - 1) // batch_size
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs * n_batches, desc=desc, unit="batch")
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        shuffled = train_idx[torch.randperm(len(train_idx), generator=generator)]
+        running, seen = 0.0, 0
+        for start in range(0, len(shuffled), batch_size):
+            idx = shuffled[start:start + batch_size]
+            batch = tuple(t.to(device) for t in source.batch(idx))
+            loss = loss_fn(model, batch)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            running += float(loss.detach()) * len(idx)
+            seen += len(idx)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{running / seen:.4f}")
+        history.train_loss.append(running / seen)
+        if n_val:
+            history.val_loss.append(_mean_loss(model, source, val_idx, loss_fn, batch_size, device))
+    if bar is not None:
+        bar.close()
+    model.eval()
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+def count_parameters(model: torch.nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
