@@ -19,14 +19,16 @@ run: $(VENV)/.installed
 	$(PY) -m asd_utils run --profile $(PROFILE)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	TQDM_DISABLE=1 $(PY) -m pytest
+	$(if $(wildcard notebooks/0[0-2]_*.ipynb),TQDM_DISABLE=1 $(PY) -m pytest --nbval $(wildcard notebooks/0[0-2]_*.ipynb) --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env -p no:cacheprovider,@echo "nbval (strict): no notebooks/0[0-2]_*.ipynb yet - skipped")
+	$(if $(wildcard notebooks/0[3-9]_*.ipynb),TQDM_DISABLE=1 $(PY) -m pytest --nbval-lax $(wildcard notebooks/0[3-9]_*.ipynb) --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env -p no:cacheprovider,@echo "nbval (lax): no notebooks/0[3-9]_*.ipynb yet - skipped")
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests -m "not notebooks"
 
 # Regenerate the stored outputs of every notebook (course profile); the only way notebooks get committed outputs.
 notebooks: $(VENV)/.installed
-	$(PY) -m asd_utils regenerate
+	TQDM_DISABLE=1 $(PY) -m asd_utils regenerate $(if $(NOTEBOOKS),--notebooks $(NOTEBOOKS))
 
 clean-outputs:
 	rm -rf outputs

@@ -59,3 +59,26 @@ def default_data_root(profile: str) -> str:
     """Where the synthetic dataset of ``profile`` lives, relative to the repository root."""
     synth_sizes(profile)
     return f"data/synthetic_{profile}"
+
+
+# Papermill parameters per profile: {profile: {"all": {...}, "03": {...}, ...}}. "all" applies to every notebook,
+# a two-digit key to the notebook with that prefix (it wins over "all"). The notebooks' own defaults ARE the course
+# values, so `course` only names itself. The runner adds DATA_ROOT, OUTPUT_DIR, DEVICE and SEED itself and passes
+# only the names a notebook declares in its `parameters` cell. Values must be literals (str, int, float, bool).
+NOTEBOOK_PARAMETERS: dict[str, dict[str, dict]] = {
+    "tiny": {"all": {"PROFILE": "tiny"}},
+    "course": {"all": {"PROFILE": "course"}},
+    "dcase": {"all": {"PROFILE": "dcase"}},
+}
+
+
+def notebook_parameters(profile: str, notebook_stem: str) -> dict:
+    """Papermill parameters of ``profile`` for one notebook: the profile's ``"all"`` entry updated by the entry of
+    the notebook's two-digit prefix (``"03_autoencoder_baselines"`` -> ``"03"``). Returns a new dict.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    synth_sizes(profile)  # clear error for an unknown profile
+    table = NOTEBOOK_PARAMETERS.get(profile, {})
+    prefix = str(notebook_stem)[:2]
+    return {**table.get("all", {}), **table.get(prefix, {})}

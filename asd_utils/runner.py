@@ -1,0 +1,426 @@
+"""Headless course runner: execute the notebooks with papermill, collect their results, refresh stored outputs.
+
+* ``python -m asd_utils run [--profile tiny|course|dcase] [--notebooks 03,05] [--out DIR] [--device auto] [--seed 0]``
+  generates the synthetic data if it is missing, executes the selected notebooks in order into ``OUT/``, and writes
+  ``OUT/summary.csv``, ``OUT/summary.md`` (one row per notebook and model) and ``OUT/timings.csv``.
+* ``python -m asd_utils regenerate [--notebooks 00,01]`` re-executes notebooks in place with their own defaults (the
+  ``course`` profile) and strips only volatile metadata, so the committed outputs change only when results change.
+
+Every notebook is run with the kernel ``python3`` from the repository root, with ``TQDM_DISABLE=1``. The runner passes
+``DATA_ROOT``, ``OUTPUT_DIR``, ``DEVICE``, ``SEED`` and the profile's values from
+:data:`asd_utils.profiles.NOTEBOOK_PARAMETERS`, but only the names a notebook declares in its ``parameters`` cell.
+
+Introduced in: notebooks/00_getting_started.ipynb
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import profiles
+from .utils import atomic_path, repo_root, resolve_path, write_text_atomic
+
+KERNEL_NAME = "python3"
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# ipykernel >= 7 logs a warning about unencrypted TCP on every start; it is not about the notebook, so hide it
+KERNEL_EXTRA_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+DROPPED_CELL_TAGS = ("injected-parameters", "papermill-error-cell-tag")  # cells papermill adds to a notebook
+SUMMARY_FIXED_COLUMNS = ["notebook", "model", "mean_auc", "mean_pauc", "pooled_auc"]
+SUMMARY_TAIL_COLUMNS = ["n_params", "train_seconds", "notebook_seconds"]
+
+
+def list_notebooks(selection: str | None = None, notebooks_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The course notebooks ``NN_*.ipynb`` of ``notebooks_dir`` (default ``<repo>/notebooks``), sorted by name.
+
+    ``selection`` is a comma-separated list of two-digit prefixes (``"03,05"``; ``"3"`` works too) or notebook stems;
+    ``None`` or ``""`` selects all. An unknown prefix is a ``ValueError`` listing the notebooks that exist.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    folder = Path(notebooks_dir) if notebooks_dir is not None else repo_root() / "notebooks"
+    available = sorted(folder.glob(NOTEBOOK_GLOB))
+    if not selection or not selection.strip():
+        return available
+    chosen: set[Path] = set()
+    for item in (part.strip() for part in selection.split(",")):
+        if not item:
+            continue
+        prefix = item.zfill(2) if item.isdigit() else item[:2]
+        matches = [p for p in available if p.name[:2] == prefix and (item.isdigit() or p.stem.startswith(item))]
+        if not matches:
+            names = ", ".join(p.stem for p in available) or "none"
+            raise ValueError(f"no notebook {item!r} in {folder}; expected a two-digit prefix of one of: {names}")
+        chosen.update(matches)
+    return sorted(chosen)
+
+
+def declared_parameters(notebook: str | os.PathLike) -> set[str]:
+    """Names assigned in the notebook's cell tagged ``parameters`` (empty when it has none)."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def filter_parameters(notebook: str | os.PathLike, candidates: dict) -> dict:
+    """The entries of ``candidates`` whose names ``notebook`` declares in its ``parameters`` cell.
+
+    Papermill warns about (and injects) unknown names, so the runner passes only declared ones.
+    """
+    names = declared_parameters(notebook)
+    return {name: value for name, value in candidates.items() if name in names}
+
+
+@contextlib.contextmanager
+def _environment(**values: str):
+    """Set environment variables for the kernels papermill starts (they inherit ours), then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute_notebook(input_path: str | os.PathLike, output_path: str | os.PathLike, parameters: dict | None = None,
+                     cwd: str | os.PathLike | None = None, kernel_name: str = KERNEL_NAME) -> float:
+    """Execute ``input_path`` with papermill into ``output_path`` and return the wall time in seconds.
+
+    ``parameters`` are injected after the ``parameters`` cell (pass only declared names, see
+    :func:`filter_parameters`; ``None``/empty injects nothing). The kernel starts in ``cwd`` (default: the repository
+    root) with ``TQDM_DISABLE=1``. A failing cell raises ``papermill.PapermillExecutionError`` after the executed
+    notebook, traceback included, has been written to ``output_path``.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    import papermill
+
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with _environment(TQDM_DISABLE="1"):
+        papermill.execute_notebook(str(input_path), str(output_path), parameters=dict(parameters or {}) or None,
+                                   kernel_name=kernel_name, cwd=str(cwd or repo_root()), progress_bar=False,
+                                   log_output=False, start_timeout=180,
+                                   extra_arguments=list(KERNEL_EXTRA_ARGUMENTS))
+    return time.perf_counter() - start
+
+
+def describe_failure(notebook: str | os.PathLike, output_path: str | os.PathLike, error: BaseException) -> str:
+    """A few lines saying which notebook and cell failed, with which error, and where the executed copy is."""
+    stem = Path(notebook).stem
+    if hasattr(error, "ename"):  # papermill.PapermillExecutionError
+        source_lines = [line for line in (error.source or "").splitlines() if line.strip()]
+        first = source_lines[0] if source_lines else ""
+        where = f"cell In [{error.exec_count}] (cell index {error.cell_index} of the executed notebook)"
+        code_cell = _code_cell_number(notebook, error.source)
+        if code_cell is not None:
+            where = f"code cell {code_cell} of {Path(notebook).name}, In [{error.exec_count}] of the executed notebook"
+        lines = [f"notebook {stem} failed in {where}: {error.ename}: {error.evalue}",
+                 f"  the cell starts with: {first[:100]}"]
+    else:  # the kernel died, a cell timed out, the notebook could not be read ...
+        lines = [f"notebook {stem} failed: {type(error).__name__}: {error}"]
+    lines.append(f"  executed notebook with the full traceback: {_display_path(output_path)}")
+    return "\n".join(lines)
+
+
+def _code_cell_number(notebook: str | os.PathLike, source: str) -> int | None:
+    """1-based number of the code cell of ``notebook`` whose source is ``source`` (None if not found)."""
+    try:
+        import nbformat
+
+        cells = [c for c in nbformat.read(str(notebook), as_version=4).cells if c.cell_type == "code"]
+    except Exception:  # noqa: BLE001 - only used to make an error message more precise
+        return None
+    return next((number for number, cell in enumerate(cells, start=1) if cell.source == source), None)
+
+
+def ensure_dataset(data_root: str | os.PathLike, profile: str, seed: int = 0, explicit: bool = False) -> bool:
+    """Generate the synthetic dataset of ``profile`` in ``data_root`` unless ``data_root/dev_data`` exists.
+
+    Returns True when data were generated. When the user named ``data_root`` (``explicit``) and it is a non-empty
+    folder without ``dev_data/``, nothing is written there: it raises ``FileNotFoundError`` instead.
+    """
+    data_root = Path(data_root)
+    if (data_root / "dev_data").is_dir():
+        return False
+    if explicit and data_root.is_dir() and any(data_root.iterdir()):
+        raise FileNotFoundError(
+            f"{data_root} has no dev_data/ folder: point --data-root at the folder that holds "
+            f"dev_data/slider/{{train,test}}/ (DCASE layout), or at a new folder to generate synthetic data there")
+    from .synth import generate_dataset  # imported here: only needed when data are missing
+
+    print(f"generating the synthetic '{profile}' dataset (seed {seed}) in {_display_path(data_root)} ...", flush=True)
+    start = time.perf_counter()
+    generate_dataset(data_root, profile=profile, seed=seed)
+    print(f"  done in {time.perf_counter() - start:.1f} s", flush=True)
+    return True
+
+
+def strip_volatile_metadata(nb):
+    """Remove what changes on every execution from an executed notebook (in place) and return it.
+
+    Drops notebook-level and cell-level ``metadata.papermill``, cell ``metadata.execution`` timestamps, the cells
+    papermill inserts (``injected-parameters``, error banners), empty ``tags`` lists and ``language_info.version``;
+    sets ``metadata.kernelspec`` to the plain ``python3`` kernel. Outputs, execution counts and the ``parameters``
+    tag stay.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    nb.metadata.pop("papermill", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    language_info = nb.metadata.get("language_info")
+    if isinstance(language_info, dict):
+        language_info.pop("version", None)
+    kept = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if any(tag in DROPPED_CELL_TAGS for tag in tags):
+            continue
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "tags" in cell.metadata and not cell.metadata["tags"]:
+            del cell.metadata["tags"]
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
+                    timings: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per (notebook, model) from ``out_dir/<stem>/metrics.json``.
+
+    Columns: notebook, model, mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id, n_params, train_seconds,
+    notebook_seconds (the notebook's wall time from ``timings``, default ``out_dir/timings.csv`` when present).
+    ``stems`` restricts the notebooks read (default: every ``*/metrics.json``). Unreadable files are reported on
+    stderr and skipped.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    out_dir = Path(out_dir)
+    if timings is None:
+        timings_file = out_dir / "timings.csv"
+        timings = {}
+        if timings_file.is_file():
+            table = pd.read_csv(timings_file)
+            timings = dict(zip(table["notebook"].astype(str), table["seconds"]))
+    paths = [out_dir / stem / "metrics.json" for stem in stems] if stems is not None \
+        else sorted(out_dir.glob("*/metrics.json"))
+    rows = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            payload = json.loads(path.read_text())
+            models = payload["models"]
+        except (ValueError, KeyError, TypeError) as err:
+            print(f"skipping {path}: not a course metrics.json ({type(err).__name__}: {err})", file=sys.stderr)
+            continue
+        for model, metrics in models.items():
+            row = {"notebook": path.parent.name, "model": model}
+            for key in ("mean_auc", "mean_pauc", "pooled_auc"):
+                row[key] = metrics.get(key)
+            for machine_id, values in sorted(metrics.get("per_id", {}).items()):
+                row[f"auc_{machine_id}"] = values.get("auc")
+            row["n_params"] = metrics.get("n_params")
+            row["train_seconds"] = metrics.get("train_seconds")
+            row["notebook_seconds"] = timings.get(path.parent.name)
+            rows.append(row)
+    id_columns = sorted({key for row in rows for key in row if key.startswith("auc_")})
+    frame = pd.DataFrame(rows, columns=SUMMARY_FIXED_COLUMNS + id_columns + SUMMARY_TAIL_COLUMNS)
+    for column in frame.columns[2:]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    frame["n_params"] = frame["n_params"].round().astype("Int64")
+    return frame
+
+
+def _format_cell(column: str, value, digits: int, seconds_digits: int) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+        return str(int(value))
+    if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
+        places = seconds_digits if str(column).endswith("seconds") else digits
+        return f"{float(value):.{places}f}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def format_markdown_table(df: pd.DataFrame, digits: int = 3, seconds_digits: int = 1) -> str:
+    """A GitHub markdown table of ``df`` (index left out): floats with ``digits`` decimals (columns whose name ends
+    in ``seconds`` with ``seconds_digits``), missing values empty, numeric columns right-aligned.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    columns = [str(c) for c in df.columns]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
+    body = [[_format_cell(name, value, digits, seconds_digits) for name, value in zip(columns, row)]
+            for row in df.itertuples(index=False, name=None)]
+    widths = [max([len(name), 3] + [len(row[i]) for row in body]) for i, name in enumerate(columns)]
+
+    def line(cells: list[str]) -> str:
+        padded = [cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric)]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if num else ("-" * (w + 2)) for w, num in zip(widths, numeric)) + "|"
+    return "\n".join([line(columns), rule] + [line(row) for row in body]) + "\n"
+
+
+def _display_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository root when inside it (posix), else absolute."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(repo_root()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _write_timings(out_dir: Path, timings: dict[str, float]) -> None:
+    table = pd.DataFrame({"notebook": list(timings), "seconds": [round(s, 2) for s in timings.values()]})
+    write_text_atomic(out_dir / "timings.csv", table.to_csv(index=False))
+
+
+def _selected_notebooks(args: argparse.Namespace) -> list[Path]:
+    """The notebooks chosen by ``--notebooks``/``--notebooks-dir``; an empty list after printing why on stderr."""
+    try:
+        notebooks = list_notebooks(args.notebooks, args.notebooks_dir)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return []
+    if not notebooks:
+        folder = args.notebooks_dir or _display_path(repo_root() / "notebooks")
+        print(f"error: no notebooks NN_*.ipynb found in {folder}", file=sys.stderr)
+    return notebooks
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m asd_utils run",
+        description="Run the course notebooks headlessly with papermill and print a results summary. "
+                    "Relative paths are taken from the repository root.")
+    parser.add_argument("--profile", choices=profiles.PROFILE_NAMES, default="course",
+                        help="dataset size and training settings (default: course)")
+    parser.add_argument("--data-root", default=None,
+                        help="folder holding dev_data/ (default: data/synthetic_<profile>, generated if missing)")
+    parser.add_argument("--notebooks", default=None, help="two-digit prefixes, e.g. 03,05 (default: all)")
+    parser.add_argument("--out", default=None, help="output folder (default: outputs/<profile>)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for data generation and training (default: 0)")
+    parser.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)  # tests run throwaway notebooks
+    return parser
+
+
+def run_main(argv: list[str] | None = None) -> int:
+    """``python -m asd_utils run``: execute the selected notebooks on one profile and summarise their metrics.
+
+    Returns 0 on success, 1 when a notebook fails (the message names the notebook, the cell and the error),
+    2 for bad arguments.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    args = _run_parser().parse_args(argv)
+    notebooks = _selected_notebooks(args)
+    if not notebooks:
+        return 2
+    data_root = resolve_path(args.data_root or profiles.default_data_root(args.profile))
+    out_dir = resolve_path(args.out or f"outputs/{args.profile}")
+    total_start = time.perf_counter()
+    try:
+        ensure_dataset(data_root, args.profile, args.seed, explicit=args.data_root is not None)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"profile {args.profile}: data {_display_path(data_root)}, outputs {_display_path(out_dir)}, "
+          f"device {args.device}, seed {args.seed}", flush=True)
+    timings: dict[str, float] = {}
+    for number, notebook in enumerate(notebooks, start=1):
+        stem = notebook.stem
+        candidates = {**profiles.notebook_parameters(args.profile, stem), "DATA_ROOT": _display_path(data_root),
+                      "OUTPUT_DIR": _display_path(out_dir / stem), "DEVICE": args.device, "SEED": args.seed}
+        output_path = out_dir / notebook.name
+        print(f"[{number}/{len(notebooks)}] {stem} ...", end=" ", flush=True)
+        try:
+            seconds = execute_notebook(notebook, output_path, filter_parameters(notebook, candidates))
+        except Exception as err:  # noqa: BLE001 - report any failure with the notebook's name, then stop
+            print("FAILED", flush=True)
+            print(describe_failure(notebook, output_path, err), file=sys.stderr, flush=True)
+            if timings:
+                _write_timings(out_dir, timings)
+            return 1
+        timings[stem] = seconds
+        print(f"done in {seconds:.1f} s", flush=True)
+    _write_timings(out_dir, timings)
+    summary = collect_summary(out_dir, stems=list(timings), timings=timings)
+    if summary.empty:
+        print("no metrics.json written by these notebooks: no results table")
+        for stale in ("summary.csv", "summary.md"):  # from an earlier run of other notebooks
+            (out_dir / stale).unlink(missing_ok=True)
+    else:
+        markdown = format_markdown_table(summary)
+        with atomic_path(out_dir / "summary.csv") as part:
+            summary.to_csv(part, index=False, float_format="%.6g")
+        write_text_atomic(out_dir / "summary.md", markdown)
+        print(f"\nresults ({_display_path(out_dir / 'summary.csv')}):\n")
+        print(markdown)
+    print(f"total time {time.perf_counter() - total_start:.1f} s for {len(notebooks)} notebook(s)")
+    return 0
+
+
+def regenerate_main(argv: list[str] | None = None) -> int:
+    """``python -m asd_utils regenerate``: re-execute notebooks in place with their own default parameters.
+
+    Each notebook runs into a temporary copy; only after success is it written back (atomic rename) with volatile
+    metadata stripped (:func:`strip_volatile_metadata`). A failure leaves the notebook untouched, keeps the executed
+    copy under ``outputs/regenerate_failed/`` and returns 1.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    import nbformat
+
+    parser = argparse.ArgumentParser(prog="python -m asd_utils regenerate",
+                                     description="Re-execute notebooks in place to refresh their stored outputs "
+                                                 "(course profile = the notebooks' own defaults).")
+    parser.add_argument("--notebooks", default=None, help="comma-separated two-digit prefixes (default: all)")
+    parser.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    notebooks = _selected_notebooks(args)
+    if not notebooks:
+        return 2
+    ensure_dataset(resolve_path(profiles.default_data_root("course")), "course", seed=0)
+    total_start = time.perf_counter()
+    for number, notebook in enumerate(notebooks, start=1):
+        print(f"[{number}/{len(notebooks)}] {notebook.stem} ...", end=" ", flush=True)
+        with tempfile.TemporaryDirectory(prefix="asd_regenerate_") as tmp:
+            executed = Path(tmp) / notebook.name
+            try:
+                seconds = execute_notebook(notebook, executed, parameters=None, cwd=repo_root())
+            except Exception as err:  # noqa: BLE001
+                print("FAILED", flush=True)
+                kept = resolve_path("outputs/regenerate_failed") / notebook.name
+                if executed.is_file():
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(executed, kept)
+                print(describe_failure(notebook, kept, err), file=sys.stderr)
+                print(f"  {_display_path(notebook)} was left unchanged", file=sys.stderr)
+                return 1
+            result = strip_volatile_metadata(nbformat.read(str(executed), as_version=4))
+        with atomic_path(notebook) as part:
+            nbformat.write(result, str(part))
+            shutil.copymode(notebook, part)
+        print(f"done in {seconds:.1f} s", flush=True)
+    print(f"total time {time.perf_counter() - total_start:.1f} s for {len(notebooks)} notebook(s)")
+    return 0

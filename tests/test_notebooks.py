@@ -1,0 +1,121 @@
+"""Smoke runs of every course notebook (notebooks/NN_*.ipynb) on the ``tiny`` profile with papermill.
+
+Each notebook gets the tiny synthetic dataset (generated once per session in a temporary folder), its ``tiny``
+parameters from :data:`asd_utils.profiles.NOTEBOOK_PARAMETERS`, ``DEVICE="cpu"``, ``SEED=0``, a temporary
+``OUTPUT_DIR`` and ``CACHE_DIR`` (only the names the notebook declares). A notebook that writes
+``OUTPUT_DIR/metrics.json`` must follow the course schema. Run times are printed at the end of the session.
+
+Select or skip them with ``-m notebooks`` / ``-m "not notebooks"``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from numbers import Real
+
+import pytest
+
+from asd_utils import profiles, runner
+
+NOTEBOOKS = runner.list_notebooks()
+NOTEBOOK_PARAMS = [pytest.param(path, id=path.stem) for path in NOTEBOOKS] or [
+    pytest.param(None, id="no-notebooks", marks=pytest.mark.skip(reason="notebooks/ holds no NN_*.ipynb yet"))]
+
+
+@pytest.fixture(scope="session")
+def tiny_data_root(tmp_path_factory):
+    """The tiny synthetic dataset (DCASE layout), generated once per test session."""
+    try:
+        from asd_utils.synth import generate_dataset
+    except ModuleNotFoundError as err:
+        if err.name == "asd_utils.synth":
+            pytest.skip("asd_utils.synth (the synthetic data generator) does not exist yet")
+        raise
+    root = tmp_path_factory.mktemp("synthetic_tiny")
+    generate_dataset(root, profile="tiny", seed=0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_cache_dir(tmp_path_factory):
+    """A feature cache shared by the notebooks of one session (as data/cache is shared in a real run)."""
+    return tmp_path_factory.mktemp("feature_cache")
+
+
+def _is_score(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and 0.0 <= value <= 1.0
+
+
+def metrics_schema_problems(payload: dict, stem: str, profile: str = "tiny") -> list[str]:
+    """What is wrong with a metrics.json payload (empty list when it follows the course schema)."""
+    problems = []
+    if payload.get("notebook") != stem:
+        problems.append(f"notebook is {payload.get('notebook')!r}, expected {stem!r}")
+    if not isinstance(payload.get("data_root"), str):
+        problems.append("data_root missing or not a string")
+    if "profile" in payload and payload["profile"] != profile:
+        problems.append(f"profile is {payload['profile']!r}, expected {profile!r}")
+    models = payload.get("models")
+    if not isinstance(models, dict) or not models:
+        return problems + ["models missing or empty"]
+    for name, metrics in models.items():
+        per_id = metrics.get("per_id")
+        if not isinstance(per_id, dict) or not per_id:
+            problems.append(f"{name}: per_id missing or empty")
+            per_id = {}
+        for machine_id, values in per_id.items():
+            if not machine_id.startswith("id_"):
+                problems.append(f"{name}: machine id {machine_id!r} does not look like 'id_00'")
+            for key in ("auc", "pauc"):
+                if not _is_score(values.get(key)):
+                    problems.append(f"{name}: per_id[{machine_id}][{key}] = {values.get(key)!r} is not in [0, 1]")
+        for key in ("mean_auc", "mean_pauc", "pooled_auc"):
+            if not _is_score(metrics.get(key)):
+                problems.append(f"{name}: {key} = {metrics.get(key)!r} is not in [0, 1]")
+        if per_id and _is_score(metrics.get("mean_auc")):
+            aucs = [v.get("auc") for v in per_id.values()]
+            if all(_is_score(a) for a in aucs) and abs(sum(aucs) / len(aucs) - metrics["mean_auc"]) > 1e-6:
+                problems.append(f"{name}: mean_auc is not the mean of the per-id AUCs")
+        n_params = metrics.get("n_params")
+        if not isinstance(n_params, int) or isinstance(n_params, bool) or n_params < 0:
+            problems.append(f"{name}: n_params = {n_params!r} is not a non-negative integer")
+        seconds = metrics.get("train_seconds")
+        if not isinstance(seconds, Real) or isinstance(seconds, bool) or not seconds >= 0:
+            problems.append(f"{name}: train_seconds = {seconds!r} is not a non-negative number")
+        if not isinstance(metrics.get("hyperparameters"), dict):
+            problems.append(f"{name}: hyperparameters missing or not a dict")
+    return problems
+
+
+def test_metrics_schema_checker_catches_problems():
+    good = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}, "id_02": {"auc": 0.6, "pauc": 0.5}}, "mean_auc": 0.7,
+            "mean_pauc": 0.55, "pooled_auc": 0.68, "n_params": 10, "train_seconds": 1.0, "hyperparameters": {}}
+    payload = {"notebook": "03_x", "data_root": "data", "profile": "tiny", "models": {"ae": good}}
+    assert metrics_schema_problems(payload, "03_x") == []
+    bad = dict(good, per_id={"id_00": {"auc": 1.2, "pauc": None}}, n_params=1.5, hyperparameters=None)
+    problems = metrics_schema_problems({**payload, "models": {"ae": bad}}, "03_x")
+    assert len(problems) == 4, problems  # per-id auc and pauc, n_params, hyperparameters
+    assert any("per_id[id_00][auc]" in p for p in problems)
+    assert metrics_schema_problems({**payload, "notebook": "04_y"}, "03_x") == ["notebook is '04_y', expected '03_x'"]
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOK_PARAMS)
+def test_notebook_runs_on_tiny_profile(notebook, tiny_data_root, tiny_cache_dir, tmp_path, record_property):
+    stem = notebook.stem
+    output_dir = tmp_path / stem
+    executed = tmp_path / notebook.name
+    candidates = {**profiles.notebook_parameters("tiny", stem), "DATA_ROOT": str(tiny_data_root),
+                  "OUTPUT_DIR": str(output_dir), "SEED": 0, "DEVICE": "cpu", "CACHE_DIR": str(tiny_cache_dir)}
+    parameters = runner.filter_parameters(notebook, candidates)
+    try:
+        seconds = runner.execute_notebook(notebook, executed, parameters)
+    except Exception as err:  # noqa: BLE001 - report which cell failed, not papermill's internals
+        pytest.fail(runner.describe_failure(notebook, executed, err), pytrace=False)
+    record_property("notebook_seconds", round(seconds, 1))
+    print(f"{stem}: {seconds:.1f} s on the tiny profile")
+
+    metrics_path = output_dir / "metrics.json"
+    if metrics_path.is_file():
+        problems = metrics_schema_problems(json.loads(metrics_path.read_text()), stem)
+        assert not problems, f"{metrics_path} does not follow the metrics.json schema:\n" + "\n".join(problems)
