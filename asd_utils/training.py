@@ -146,7 +146,3 @@ def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tupl
     history.seconds = time.perf_counter() - started
     return history
 
-
-def count_parameters(model: torch.nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters of ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

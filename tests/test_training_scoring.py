@@ -5,7 +5,8 @@ import torch
 from asd_utils.features import stack_frames
 from asd_utils.scoring import (classifier_scores, knn_cosine_scores, mahalanobis_scores, neg_log_prob_scores,
                                reconstruction_scores, softmax_scores)
-from asd_utils.training import StackedFrames, TensorBatches, count_parameters, fit
+from asd_utils.models import count_parameters
+from asd_utils.training import StackedFrames, TensorBatches, fit
 
 
 class TinyAE(torch.nn.Module):
