@@ -66,7 +66,17 @@ def default_data_root(profile: str) -> str:
 # values, so `course` only names itself. The runner adds DATA_ROOT, OUTPUT_DIR, DEVICE and SEED itself and passes
 # only the names a notebook declares in its `parameters` cell. Values must be literals (str, int, float, bool).
 NOTEBOOK_PARAMETERS: dict[str, dict[str, dict]] = {
-    "tiny": {"all": {"PROFILE": "tiny"}},
+    "tiny": {
+        "all": {"PROFILE": "tiny"},
+        "00": {},
+        "01": {},
+        "02": {},
+        "03": {},
+        "04": {},
+        "05": {},
+        "06": {},
+        "07": {},
+    },
     "course": {"all": {"PROFILE": "course"}},
     "dcase": {"all": {"PROFILE": "dcase"}},
 }
