@@ -1,0 +1,593 @@
+"""The sound of one slide rail: the physical model behind the synthetic DCASE 2020 slider data.
+
+A slide rail moves a carriage back and forth along a rail. A motor turns a toothed belt (or a ball screw); the
+carriage accelerates, cruises, slows down, stops for a moment and comes back. Each one-way trip is a *stroke*
+(1.5-3 s). A microphone next to the machine hears, in this model:
+
+* **Motor tone** - the motor's rotation frequency (~250 Hz at cruise) and its 2nd and 3rd harmonics. It follows
+  the carriage speed, so it glides down and back up at every reversal.
+* **Belt/screw mesh line** - teeth meeting the pulley (~2.5 kHz), also proportional to speed, plus a weak harmonic.
+* **Drive line** - a steady electrical line of the motor drive (~1.1 kHz) that does not depend on speed.
+* **Friction noise** - broadband sliding noise whose colour is set by the structure: a spectral tilt plus three
+  resonances of carriage and rail. It is loudest while the carriage moves and dips at the reversals.
+* **Reversal clunks** - a soft low thud each time the carriage stops to turn round.
+* **Factory background** - coloured noise, mains hum and distant machinery, mixed at a signal-to-noise ratio drawn
+  from the MIMII levels {+6, 0, -6} dB with jitter.
+
+Every machine id is a machine of the same model: :func:`machine_params` derives its stroke period, tonal
+frequencies (3-8 % apart between ids), resonances, noise colour and loudness from ``(machine_type, machine_id)``
+alone, never from the dataset seed. From clip to clip a machine varies a little (start position in the stroke,
+speed +-1 %, load, noise, SNR, level), so "normal" is a distribution, not a template.
+
+Faults disturb the cues that identify a machine, as real faults do (``severity`` in (0, 1]; near 0 is close to
+normal). Every fault makes the worn machine vibrate more (all its sound up to ``WEAR_GAIN_DB`` louder), and:
+
+* ``rail_damage`` - dents on the rail: an impact (click + thud + ringing) each time the carriage crosses a dent, at
+  a fixed position of every stroke, a short loss of contact (a gap in the high band), then rattling that masks the
+  tonal lines; the damaged rail's resonances are slightly detuned.
+* ``loose_belt`` - the belt slips: irregular stroke rhythm, speed flutter that makes the tonal lines wobble, a mesh
+  line shifted down (slip) and a motor line shifted up (less load); during a slip the carriage stalls (no friction
+  noise), the motor races and teeth jump over the pulley (a rattle of bright clicks), then the belt snaps back;
+  and the slack belt flaps at low frequency.
+* ``no_grease`` - dry zones on the rail: louder, brighter friction noise, stick-slip squeal (a high tone with
+  harmonics) switching on and off as the carriage passes the dry zones, and a strained, louder motor.
+
+Levels: normal clips have an RMS around 0.010 of full scale and peaks below 0.1. An anomalous clip is scaled by
+the gain of its fault-free twin (the same clip rendered without the fault), so the fault adds level on top:
+anomalous clips are on average 2-3 dB louder, strong faults much more, subtle ones hardly at all.
+
+How it is computed: slow quantities (speed, tone frequencies, envelopes) live on a 1 ms control grid and are
+interpolated to audio rate; tones are read from one-period wavetables at a phase that follows the motor speed;
+noises are shaped in the frequency domain (one inverse FFT each). A clip takes a few tens of milliseconds.
+
+Retuning: the per-id difficulty (``ID_DIFFICULTY``: SNR mix and severity range; ``id_02`` and ``id_03`` are the
+hard ids, like the real id 02) and the fault strengths are named constants at the top of this module.
+
+Introduced in: notebooks/01_data_exploration.ipynb
+"""
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+DURATION_S = 10.0
+FAULT_TYPES = ("rail_damage", "loose_belt", "no_grease")
+
+# ---- Difficulty knobs: retune the benchmark here -------------------------------------------------------------------
+SNR_CHOICES_DB = (6.0, 0.0, -6.0)  # the MIMII mixing levels
+SNR_JITTER_DB = 1.0  # std of the per-clip jitter around the drawn level
+
+
+@dataclass(frozen=True)
+class IdDifficulty:
+    """Recording conditions and fault subtlety of one machine id.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+
+    snr_weights: tuple[float, float, float]  # probabilities of SNR_CHOICES_DB
+    severity_range: tuple[float, float]  # fault severity is uniform in [low, high]
+
+
+# Lower severities or more weight on -6 dB make an id harder. With these values a DCASE-baseline-like dense autoencoder
+# (course profile, 20 epochs) reached AUC ~0.97 / 0.83 / 0.94 on ids 00 / 02 / 04 (real data: 0.963 / 0.788 / 0.946).
+EASY, MEDIUM, HARD = (IdDifficulty((0.5, 0.3, 0.2), (0.15, 1.0)), IdDifficulty((0.4, 0.4, 0.2), (0.15, 1.0)),
+                      IdDifficulty((0.05, 0.25, 0.7), (0.03, 0.35)))
+ID_DIFFICULTY = {"id_00": EASY, "id_02": HARD, "id_04": MEDIUM,  # real id 02 is the hard one
+                 "id_01": EASY, "id_03": HARD, "id_05": MEDIUM}
+DEFAULT_DIFFICULTY = MEDIUM
+
+# ---- Clip levels ---------------------------------------------------------------------------------------------------
+NORMAL_RMS_MEDIAN = 0.010  # of full scale, like the real slider clips
+NORMAL_RMS_LOG_STD = 0.2  # lognormal spread of the clip level
+NORMAL_RMS_RANGE = (0.006, 0.016)
+NORMAL_PEAK_LIMIT = 0.095  # a normal clip's peak stays below 0.1
+ID_LEVEL_SPREAD_DB = 1.0  # machines differ a little in loudness
+
+# ---- Fault strengths at severity 1 (amplitudes relative to the friction-noise RMS) ---------------------------------
+WEAR_GAIN_DB = 4.0  # a faulty machine vibrates more: all of its sound is this much louder
+RAIL_IMPACT_PEAK = 30.0
+RAIL_GAP_DEPTH = 0.9  # contact loss right after an impact: friction noise drops by this fraction
+RAIL_RATTLE_S = 0.6  # rattling after an impact lasts about this long
+RAIL_RATTLE_GAIN = 4.0  # friction noise amplitude added while rattling over the dent
+RAIL_TONE_MASK = 0.8  # tonal lines lose this fraction while rattling
+RAIL_DETUNE = 0.05  # resonances move down by this fraction
+LOOSE_MESH_SHIFT = 0.06  # mesh line moves down by 6 %: the belt slips
+LOOSE_MOTOR_SHIFT = 0.03  # motor runs 3 % faster: less load
+LOOSE_FLUTTER = 0.04  # relative speed flutter
+LOOSE_RHYTHM_JITTER = 0.15  # stroke durations vary by up to +-15 %
+LOOSE_SLIP_PROB = 0.9  # chance that a stroke slips (times 0.3 + 0.7 * severity)
+LOOSE_SLIP_DEPTH = 0.9  # friction noise drops by this fraction during a slip
+LOOSE_SLIP_RACE = 0.1  # the unloaded motor races during a slip
+LOOSE_SNAP_PEAK = 20.0
+LOOSE_SKIP_PEAK = 20.0  # teeth jumping over the pulley during a slip: a rattle of bright clicks
+LOOSE_SKIP_RATE_HZ = 30.0
+LOOSE_FLAP_RMS = 2.5  # low-frequency belt flapping noise
+GREASE_FRICTION_GAIN = 3.5  # friction amplitude multiplier - 1 inside a dry zone
+GREASE_BASE_GAIN = 0.3  # friction amplitude multiplier - 1 everywhere
+GREASE_BRIGHTEN = 0.25  # spectral tilt of the friction noise flattens by this exponent
+GREASE_SQUEAL_AMP = 1.2
+GREASE_MOTOR_GAIN = 0.5  # the motor works harder: louder, with a stronger 2nd harmonic
+
+# ---- The slide-rail model: nominal values shared by every machine of the type --------------------------------------
+BASE_STROKE_PERIOD_S = 2.2
+BASE_MOTOR_HZ = 250.0
+BASE_MESH_HZ = 2500.0
+BASE_DRIVE_HZ = 1100.0
+BASE_RESONANCES_HZ = (650.0, 1900.0, 4700.0)
+ID_TONE_SPREAD = 0.08  # tonal lines of two ids differ by 3.8-7.5 % (Weyl spacing below)
+ID_STROKE_SPREAD = 0.18
+ID_RESONANCE_SPREAD = 0.12
+CLIP_SPEED_STD = 0.008  # clip-to-clip speed variation, well below the id spacing
+STROKE_JITTER = 0.004
+FRICTION_FLOOR = 0.45  # friction/motor noise left while the carriage stands still
+MOTOR_IDLE = 0.25
+CLUNK_AMP = 1.5
+GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # Weyl step: ids 0,2,4 (or 1,3,5) land >= 0.236 apart on the circle
+MACHINE_SALT = 0x5EED_51DE
+_STREAMS = {"params": 0, "timeline": 1, "tones": 2, "friction": 3, "events": 4, "background": 5, "fault": 6}
+
+
+def machine_id_number(machine_id: str) -> int:
+    """The number of a machine id string: ``"id_04"`` -> 4. Raises ``ValueError`` for anything else.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    match = re.fullmatch(r"id_(\d{2})", str(machine_id))
+    if match is None:
+        raise ValueError(f"machine id {machine_id!r} is not of the form 'id_XX' (two digits), e.g. 'id_00'")
+    return int(match.group(1))
+
+
+def make_rng(key: tuple[int, ...], stream: str) -> np.random.Generator:
+    """A PCG64 generator for one named random stream of one clip; the same key always gives the same numbers.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([*key, _STREAMS[stream]])))
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class MachineParams:
+    """Fixed physical parameters of one machine (one id); frequencies in Hz, amplitudes relative to friction RMS.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+
+    machine_type: str
+    machine_id: str
+    stroke_period_s: float
+    motor_hz: float
+    motor_harmonics: tuple[float, float, float]
+    mesh_hz: float
+    mesh_amp: float
+    drive_hz: float
+    drive_amp: float
+    resonance_hz: tuple[float, float, float]
+    resonance_q: tuple[float, float, float]
+    resonance_gain: tuple[float, float, float]
+    friction_tilt: float
+    accel_fraction: float
+    dwell_fraction: float
+    clunk_hz: float
+    level_db: float
+
+
+@lru_cache(maxsize=64)
+def machine_params(machine_type: str, machine_id: str) -> MachineParams:
+    """The fixed parameters of machine ``machine_id``, derived from ``(machine_type, machine_id)`` only.
+
+    Main frequencies sit on a Weyl sequence ``frac(r + id * 0.618)`` so any three ids of equal parity are spread
+    out (tonal lines 3.8-7.5 % apart); details (harmonics, Q, gains, tilt) come from a generator seeded by the id.
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    num = machine_id_number(machine_id)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, _crc(machine_type), num])))
+
+    def spread(name: str, rel: float) -> float:
+        rotation = _crc(f"{machine_type}:{name}") / 2.0**32
+        return 1.0 + rel * (2.0 * ((rotation + num * GOLDEN) % 1.0) - 1.0)
+
+    u = rng.uniform(size=16)
+    return MachineParams(
+        machine_type=machine_type, machine_id=machine_id,
+        stroke_period_s=BASE_STROKE_PERIOD_S * spread("stroke", ID_STROKE_SPREAD),
+        motor_hz=BASE_MOTOR_HZ * spread("motor", ID_TONE_SPREAD),
+        motor_harmonics=(1.0, 0.35 + 0.3 * u[0], 0.15 + 0.2 * u[1]),
+        mesh_hz=BASE_MESH_HZ * spread("mesh", ID_TONE_SPREAD), mesh_amp=0.3 + 0.15 * u[2],
+        drive_hz=BASE_DRIVE_HZ * spread("drive", ID_TONE_SPREAD), drive_amp=0.15 + 0.1 * u[3],
+        resonance_hz=tuple(f * spread(f"res{i}", ID_RESONANCE_SPREAD) for i, f in enumerate(BASE_RESONANCES_HZ)),
+        resonance_q=tuple(3.0 + 5.0 * u[4:7]), resonance_gain=tuple(1.5 + 2.5 * u[7:10]),
+        friction_tilt=0.9 + 0.4 * u[10], accel_fraction=0.06 + 0.04 * u[11], dwell_fraction=0.015 + 0.015 * u[12],
+        clunk_hz=120.0 + 100.0 * u[13], level_db=ID_LEVEL_SPREAD_DB * (2.0 * u[14] - 1.0),
+    )
+
+
+def default_anomaly_type(seed: int, machine_type: str, machine_id: str, index: int) -> str:
+    """Fault type of anomalous clip ``index``: every block of 3 indices holds each fault once, in a seeded order.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    block_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+        [seed, _crc(machine_type), machine_id_number(machine_id), 0xFA17, index // 3])))
+    return FAULT_TYPES[int(block_rng.permutation(3)[index % 3])]
+
+
+@dataclass(frozen=True)
+class ClipParams:
+    """Random parameters of one clip (drawn by :func:`draw_clip_params`); ``key`` seeds its random streams.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+
+    key: tuple[int, ...]
+    label: str
+    anomaly_type: str
+    severity: float
+    snr_db: float
+    target_rms: float
+    speed_factor: float
+    stroke_period_s: float
+    stroke_phase: float  # position in the back-and-forth cycle at t = 0, in strokes (0-2)
+    speed_drift: float  # relative speed change from the start to the end of the clip
+    load_db: float
+    fault: dict = field(default_factory=dict)
+
+
+def draw_clip_params(machine: MachineParams, key: tuple[int, ...], label: str, anomaly_type: str = "none",
+                     severity: float | None = None) -> ClipParams:
+    """Draw the clip-level randomness (cheap: no audio). ``severity=None`` draws it from the id's difficulty.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    if label not in ("normal", "anomaly"):
+        raise ValueError(f"label must be 'normal' or 'anomaly', got {label!r}")
+    if label == "anomaly" and anomaly_type not in FAULT_TYPES:
+        raise ValueError(f"anomaly_type must be one of {FAULT_TYPES} for an anomaly, got {anomaly_type!r}")
+    difficulty = ID_DIFFICULTY.get(machine.machine_id, DEFAULT_DIFFICULTY)
+    rng = make_rng(key, "params")
+    snr = float(rng.choice(SNR_CHOICES_DB, p=np.asarray(difficulty.snr_weights) / sum(difficulty.snr_weights)))
+    snr += SNR_JITTER_DB * rng.standard_normal()
+    log_rms = (math.log(NORMAL_RMS_MEDIAN) + machine.level_db / 20.0 * math.log(10.0)
+               + NORMAL_RMS_LOG_STD * rng.standard_normal())
+    speed = 1.0 + float(np.clip(CLIP_SPEED_STD * rng.standard_normal(), -3 * CLIP_SPEED_STD, 3 * CLIP_SPEED_STD))
+    period = machine.stroke_period_s / speed * (1.0 + 0.01 * rng.standard_normal())  # programmed travel varies
+    phase, drift, load_db = 2.0 * rng.uniform(), 0.003 * rng.standard_normal(), 1.0 * rng.standard_normal()
+    low, high = difficulty.severity_range
+    drawn_severity, f = low + (high - low) * rng.uniform(), rng.uniform(size=6)  # always drawn: stable streams
+    fault: dict = {}
+    if label == "normal":
+        anomaly_type, sev = "none", 0.0
+    else:
+        sev = float(drawn_severity if severity is None else severity)
+        if not 0.0 < sev <= 1.0:
+            raise ValueError(f"severity must be in (0, 1], got {sev}")
+        if anomaly_type == "rail_damage":
+            fault["dents"] = [round(0.15 + 0.7 * f[0], 4)] + ([round(0.15 + 0.7 * f[1], 4)] if f[2] < 0.3 else [])
+        elif anomaly_type == "loose_belt":
+            fault["flutter_hz"] = round(3.0 + 5.0 * f[0], 3)
+        else:
+            fault["squeal_hz"] = round(1800.0 + 2000.0 * f[0], 1)
+            fault["dry_zone"] = [round(0.1 + 0.5 * f[1], 4), round(0.15 + 0.2 * f[2], 4)]  # start, width
+    return ClipParams(key=tuple(key), label=label, anomaly_type=anomaly_type, severity=sev, snr_db=float(snr),
+                      target_rms=float(np.clip(math.exp(log_rms), *NORMAL_RMS_RANGE)), speed_factor=speed,
+                      stroke_period_s=float(period), stroke_phase=float(phase), speed_drift=float(drift),
+                      load_db=float(load_db), fault=fault)
+
+
+# ---- Building blocks -----------------------------------------------------------------------------------------------
+# Slow quantities (speed, frequencies, envelopes) live on a 1 ms control grid and are interpolated to audio rate:
+# they change over tens of milliseconds, and this keeps a clip at a few dozen full-length array operations.
+CONTROL_STEP = 16  # audio samples per control point
+WAVETABLE_SIZE = 16384  # one period of a tone; lookup error < 4e-4 of the tone amplitude
+_BASE_SINE = np.sin(2.0 * np.pi * np.arange(WAVETABLE_SIZE) / WAVETABLE_SIZE)
+
+
+@lru_cache(maxsize=4)
+def _freqs(n: int, sr: int) -> np.ndarray:
+    return np.fft.rfftfreq(n, 1.0 / sr)
+
+
+@lru_cache(maxsize=4)
+def _spectral_bases(n: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """log(f / 1 kHz) (f >= 20 Hz) and a 4th-order low-pass at 60 Hz, on the rfft grid (cached: used every clip)."""
+    f = _freqs(n, sr)
+    return np.log(np.maximum(f, 20.0) / 1000.0), 1.0 / (1.0 + np.square(np.square(f / 60.0)))
+
+
+def _power(x: np.ndarray) -> float:
+    return float(np.mean(np.square(x)))  # not np.dot: BLAS may sum in a CPU-dependent order
+
+
+def _shaped_noise(amplitude: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Noise with the given amplitude spectrum (one inverse FFT), scaled to unit RMS.
+
+    Uniform random real/imaginary parts are 4x cheaper to draw than Gaussian ones; every output sample sums
+    ~80 000 of them, so it is Gaussian all the same.
+    """
+    re_im = rng.random((2, amplitude.size)) - 0.5
+    spectrum = np.empty(amplitude.size, dtype=np.complex128)
+    spectrum.real, spectrum.imag = re_im[0] * amplitude, re_im[1] * amplitude
+    x = np.fft.irfft(spectrum, n)
+    return x / math.sqrt(_power(x))
+
+
+def _wavetable(partials: dict[int, float]) -> np.ndarray:
+    """One period of a tone made of harmonics ``{k: amplitude}``."""
+    idx = np.arange(WAVETABLE_SIZE)
+    return sum(a * _BASE_SINE[(k * idx) % WAVETABLE_SIZE] for k, a in partials.items())
+
+
+def _play(table: np.ndarray, cycles: np.ndarray) -> np.ndarray:
+    """Read ``table`` at phase ``cycles`` (periods, >= 0, audio rate): a tone whose frequency may glide."""
+    return table[(cycles * WAVETABLE_SIZE).astype(np.int64) & (WAVETABLE_SIZE - 1)]
+
+
+@lru_cache(maxsize=4)
+def _ramps(blocks: int) -> np.ndarray:
+    return np.tile(np.arange(CONTROL_STEP) / CONTROL_STEP, blocks)
+
+
+def _upsample(ctrl: np.ndarray, n: int) -> np.ndarray:
+    """Control-rate signal -> ``n`` audio samples by linear interpolation (np.repeat: long, fast inner loops)."""
+    start = np.repeat(ctrl[:-1], CONTROL_STEP)
+    return (start + np.repeat(np.diff(ctrl), CONTROL_STEP) * _ramps(ctrl.size - 1))[:n]
+
+
+def _cycles(freq_hz: np.ndarray, ctrl_rate: float, offset: float) -> np.ndarray:
+    """Phase in periods at each control point of a tone with control-rate frequency ``freq_hz``."""
+    return offset + np.concatenate([[0.0], np.cumsum(freq_hz[:-1])]) / ctrl_rate
+
+
+def _resonances(f: np.ndarray, centres, qs, gains) -> np.ndarray:
+    out = np.ones_like(f)
+    for fc, q, g in zip(centres, qs, gains):
+        out += g / (1.0 + ((f - fc) * (2.0 * q / fc)) ** 2)
+    return out
+
+
+def _friction_spectrum(m: MachineParams, n: int, sr: int, detune: float = 0.0, brighten: float = 0.0) -> np.ndarray:
+    """Amplitude spectrum of the sliding noise: tilt, low cut at 80 Hz, the machine's three resonances."""
+    f = _freqs(n, sr)
+    fl = np.maximum(f, 40.0)
+    low_cut = 1.0 / np.sqrt(1.0 + np.square(np.square(80.0 / fl)))
+    base = np.exp(np.log(fl / 1000.0) * (-(m.friction_tilt - brighten) / 2.0)) * low_cut
+    return base * _resonances(f, [c * (1.0 - detune) for c in m.resonance_hz], m.resonance_q, m.resonance_gain)
+
+
+_cached_friction_spectrum = lru_cache(maxsize=16)(_friction_spectrum)
+
+
+def _impact_kernel(sr: int, rng: np.random.Generator, thud_hz: float, ring_hz: float, click: float) -> np.ndarray:
+    """An impact, peak 1: a damped low thud, a damped structural ring and a short broadband click."""
+    t = np.arange(int(0.12 * sr)) / sr
+    k = np.sin(2 * np.pi * thud_hz * t) * np.exp(-t / 0.025)
+    k += 0.4 * np.sin(2 * np.pi * ring_hz * t) * np.exp(-t / 0.012)
+    k += click * np.diff(rng.standard_normal(t.size + 1)) * np.exp(-t / 0.002)  # differenced noise: bright click
+    return k / np.max(np.abs(k))
+
+
+def _add_events(out: np.ndarray, times_s, kernel: np.ndarray, amps, rate: float) -> None:
+    """Add ``amp * kernel`` starting at each time (events may run over either end of ``out``)."""
+    for t0, amp in zip(times_s, amps):
+        start = int(round(t0 * rate))
+        lo, hi = max(start, 0), min(start + kernel.size, out.size)
+        if lo < hi:
+            out[lo:hi] += amp * kernel[lo - start:hi - start]
+
+
+def _speed_profile(u: np.ndarray, accel: float, dwell: float) -> np.ndarray:
+    """Carriage speed (0-1 of cruise) at stroke fraction ``u``: dwell, S-curve ramp, cruise, ramp, dwell."""
+    ramp = np.minimum(np.clip((u - dwell) / accel, 0.0, 1.0), np.clip((1.0 - dwell - u) / accel, 0.0, 1.0))
+    return ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: jerk-limited motion
+
+
+@dataclass
+class _Strokes:
+    """The carriage motion on the control grid."""
+
+    rate: float  # control points per second
+    t: np.ndarray
+    starts: np.ndarray  # stroke start times (s), one per stroke
+    durations: np.ndarray
+    direction: np.ndarray  # +1 / -1 per stroke
+    stroke: np.ndarray  # stroke index at each control point
+    u: np.ndarray  # fraction of the current stroke
+    speed: np.ndarray  # 0-1 of cruise speed
+    accel: float
+    dwell: float
+
+    def travelled(self):
+        grid = np.linspace(0.0, 1.0, 2001)
+        distance = np.cumsum(_speed_profile(grid, self.accel, self.dwell))
+        return grid, distance / distance[-1]
+
+    def crossing_times(self, position: float) -> np.ndarray:
+        """When the carriage passes ``position`` (0-1 along the rail): one time per stroke."""
+        grid, travelled = self.travelled()
+        target = np.where(self.direction > 0, position, 1.0 - position)
+        return self.starts + np.interp(target, travelled, grid) * self.durations
+
+    def position(self) -> np.ndarray:
+        """Carriage position (0-1 along the rail) at each control point."""
+        grid, travelled = self.travelled()
+        x = np.interp(self.u, grid, travelled)
+        return np.where(self.direction[self.stroke] > 0, x, 1.0 - x)
+
+    def window(self, times_s, length_s: float, shape: str = "hann") -> np.ndarray:
+        """Windows (0-1) starting at the given times: 'hann' bumps or 'decay' (instant rise, exponential fall)."""
+        length = max(int(length_s * self.rate), 2)
+        kernel = np.hanning(length) if shape == "hann" else np.exp(-np.arange(length) / (0.35 * length))
+        out = np.zeros(self.t.size)
+        _add_events(out, times_s, kernel, np.ones(len(times_s)), self.rate)
+        return np.minimum(out, 1.0)
+
+
+def _strokes(m: MachineParams, clip: ClipParams, n: int, sr: int, rhythm_jitter: float) -> _Strokes:
+    rng = make_rng(clip.key, "timeline")
+    count = int(n / sr / (clip.stroke_period_s * (1 - LOOSE_RHYTHM_JITTER))) + 3
+    durations = clip.stroke_period_s * (1.0 + STROKE_JITTER * rng.standard_normal(count))
+    durations *= 1.0 + rhythm_jitter * rng.uniform(-1.0, 1.0, count)
+    starts = -(clip.stroke_phase % 1.0) * durations[0] + np.concatenate([[0.0], np.cumsum(durations[:-1])])
+    direction = np.where((np.arange(count) + int(clip.stroke_phase)) % 2 == 0, 1.0, -1.0)
+    rate = sr / CONTROL_STEP
+    t = np.arange(-(-n // CONTROL_STEP) + 1) / rate
+    stroke = np.searchsorted(starts, t, side="right") - 1
+    u = (t - starts[stroke]) / durations[stroke]
+    speed = _speed_profile(u, m.accel_fraction, m.dwell_fraction)
+    return _Strokes(rate, t, starts, durations, direction, stroke, u, speed, m.accel_fraction, m.dwell_fraction)
+
+
+@dataclass
+class _Voice:
+    """What the machine is doing, on the control grid; a fault edits it before it is rendered."""
+
+    motor_rate: np.ndarray  # motor speed relative to nominal
+    mesh_rate: np.ndarray
+    motor_amp: np.ndarray
+    mesh_amp: np.ndarray
+    friction_env: np.ndarray
+    harmonics: dict
+    detune: float = 0.0  # resonances move down by this fraction
+    brighten: float = 0.0  # the friction tilt flattens by this exponent
+
+
+# ---- Faults: each edits the voice and adds its own sounds to ``extra`` (audio rate) --------------------------------
+def _rail_damage(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int) -> None:
+    hits = np.concatenate([st.crossing_times(x) for x in clip.fault["dents"]])
+    soft = np.tile(st.direction, len(clip.fault["dents"])) < 0  # one side of a dent is a softer step
+    amps = RAIL_IMPACT_PEAK * s * np.where(soft, 0.6, 1.0) * (0.75 + 0.5 * rng.uniform(size=hits.size))
+    _add_events(extra, hits, _impact_kernel(sr, rng, 90.0 + 60.0 * rng.uniform(), m.resonance_hz[1], 1.5), amps, sr)
+    gap = st.window(hits, 0.06, "decay")  # the carriage jumps: no sliding contact for a moment
+    rattle = st.window(hits + 0.03, RAIL_RATTLE_S * (0.4 + s), "decay")
+    v.friction_env *= (1.0 - RAIL_GAP_DEPTH * s * gap) * (1.0 + RAIL_RATTLE_GAIN * s * rattle)
+    v.motor_amp *= 1.0 - 0.5 * RAIL_TONE_MASK * s * rattle
+    v.mesh_amp *= 1.0 - RAIL_TONE_MASK * s * np.maximum(rattle, gap)
+    v.detune = RAIL_DETUNE * s
+
+
+def _loose_belt(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int) -> None:
+    flutter = LOOSE_FLUTTER * s * _play(_BASE_SINE, clip.fault["flutter_hz"] * st.t + rng.uniform())
+    slipping = rng.uniform(size=st.starts.size) < LOOSE_SLIP_PROB * (0.3 + 0.7 * s)
+    slip_at = (st.starts + (0.2 + 0.5 * rng.uniform(size=st.starts.size)) * st.durations)[slipping]
+    slip_len = (0.15 + 0.25 * rng.uniform(size=st.starts.size))[slipping] * (0.5 + s)
+    slip = np.zeros(st.t.size)
+    for t0, length in zip(slip_at, slip_len):
+        slip = np.maximum(slip, st.window([t0], length))
+    v.motor_rate *= (1.0 + LOOSE_MOTOR_SHIFT * s + LOOSE_SLIP_RACE * s * slip) * (1.0 + flutter)
+    v.mesh_rate *= (1.0 - LOOSE_MESH_SHIFT * s) * (1.0 + 1.5 * flutter)
+    v.friction_env *= 1.0 - LOOSE_SLIP_DEPTH * s * slip  # the carriage stalls
+    v.mesh_amp *= 1.0 - s * slip
+    skips = np.concatenate([np.zeros(0)] + [t0 + np.arange(0.0, length, 1.0 / LOOSE_SKIP_RATE_HZ)
+                                            for t0, length in zip(slip_at, slip_len)])
+    skip_amps = LOOSE_SKIP_PEAK * s * (0.5 + rng.uniform(size=skips.size))
+    _add_events(extra, skips, _impact_kernel(sr, rng, 400.0, m.resonance_hz[2], 3.0), skip_amps, sr)
+    snap = _impact_kernel(sr, rng, 60.0 + 40.0 * rng.uniform(), m.resonance_hz[0], 1.5)
+    snap_amps = LOOSE_SNAP_PEAK * s * (0.6 + 0.4 * rng.uniform(size=slip_at.size))
+    _add_events(extra, slip_at + slip_len, snap, snap_amps, sr)  # the belt grabs again
+    band = _freqs(extra.size, sr)
+    flap = _shaped_noise(np.exp(-0.5 * ((band - 70.0) / 30.0) ** 2), extra.size, rng)
+    flap_env = st.speed * (0.3 + 0.7 * _play(_BASE_SINE, (4.0 + 4.0 * rng.uniform()) * st.t) ** 2)
+    extra += LOOSE_FLAP_RMS * s * flap * _upsample(flap_env, extra.size)
+
+
+def _no_grease(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int) -> None:
+    start, width = clip.fault["dry_zone"]
+    x = st.position()
+    dry = np.clip((x - start) / 0.03, 0, 1) * np.clip((start + width - x) / 0.03, 0, 1) * st.speed
+    stick_slip = 1.0 + 0.8 * _play(_BASE_SINE, (8.0 + 12.0 * rng.uniform()) * st.t)
+    v.friction_env *= 1.0 + GREASE_BASE_GAIN * s + GREASE_FRICTION_GAIN * s * dry * stick_slip
+    v.brighten = GREASE_BRIGHTEN * s
+    v.motor_amp *= 1.0 + GREASE_MOTOR_GAIN * s * (1.0 + dry)
+    v.harmonics = {k: a * (1.0 + s if k == 2 else 1.0) for k, a in v.harmonics.items()}
+    squealing = (rng.uniform(size=st.starts.size) < 0.5 + 0.5 * s)[st.stroke]  # not on every pass
+    vibrato = 1.0 + 0.004 * _play(_BASE_SINE, (5.0 + 2.0 * rng.uniform()) * st.t)
+    cycles = _upsample(_cycles(clip.fault["squeal_hz"] * vibrato, st.rate, rng.uniform()), extra.size)
+    partials = {1: 1.0, 2: 0.5} if 2 * clip.fault["squeal_hz"] < 0.47 * sr else {1: 1.0}
+    squeal_env = GREASE_SQUEAL_AMP * s ** 1.3 * dry * squealing
+    extra += _upsample(squeal_env, extra.size) * _play(_wavetable(partials), cycles)
+
+
+_FAULTS = {"rail_damage": _rail_damage, "loose_belt": _loose_belt, "no_grease": _no_grease}
+
+
+# ---- One clip ------------------------------------------------------------------------------------------------------
+def _machine_sound(m: MachineParams, clip: ClipParams, n: int, sr: int, faulty: bool) -> np.ndarray:
+    """The machine alone (no background), before level scaling. ``faulty=False`` renders the fault-free twin."""
+    kind = clip.anomaly_type if faulty else "none"
+    s = clip.severity if faulty else 0.0
+    st = _strokes(m, clip, n, sr, LOOSE_RHYTHM_JITTER * s if kind == "loose_belt" else 0.0)
+    load = 10.0 ** (clip.load_db / 20.0)
+    rate = clip.speed_factor * (1.0 + clip.speed_drift * (st.t / st.t[-1] - 0.5)) * st.speed
+    v = _Voice(motor_rate=rate.copy(), mesh_rate=rate.copy(),
+               motor_amp=(MOTOR_IDLE + (1 - MOTOR_IDLE) * st.speed) * load, mesh_amp=m.mesh_amp * st.speed,
+               friction_env=(FRICTION_FLOOR + (1 - FRICTION_FLOOR) * np.sqrt(st.speed)) * load,
+               harmonics=dict(enumerate(m.motor_harmonics, start=1)))
+    extra = np.zeros(n)
+    if kind != "none":
+        wear = 10.0 ** (WEAR_GAIN_DB * s / 20.0)
+        v.friction_env *= wear
+        v.motor_amp *= wear
+        v.mesh_amp *= wear
+        _FAULTS[kind](m, clip, st, v, extra, s, make_rng(clip.key, "fault"), sr)
+
+    phase = make_rng(clip.key, "tones").uniform(size=3)
+    motor = _play(_wavetable(v.harmonics), _upsample(_cycles(m.motor_hz * v.motor_rate, st.rate, phase[0]), n))
+    mesh = _play(_wavetable({1: 1.0, 2: 0.3}), _upsample(_cycles(m.mesh_hz * v.mesh_rate, st.rate, phase[1]), n))
+    drive = m.drive_amp * _play(_BASE_SINE, _upsample(m.drive_hz * st.t + phase[2], n))
+    if v.detune or v.brighten:
+        shape = _friction_spectrum(m, n, sr, v.detune, v.brighten)
+    else:
+        shape = _cached_friction_spectrum(m, n, sr)
+    friction = _shaped_noise(shape, n, make_rng(clip.key, "friction"))
+
+    rng = make_rng(clip.key, "events")
+    stops = st.starts + (1.0 - m.dwell_fraction) * st.durations  # the carriage stops to reverse: a soft clunk
+    clunk = _impact_kernel(sr, rng, m.clunk_hz, m.resonance_hz[0], 0.05)
+    _add_events(extra, stops, clunk, CLUNK_AMP * (0.8 + 0.4 * rng.uniform(size=stops.size)), sr)
+    return (friction * _upsample(v.friction_env, n) + motor * _upsample(v.motor_amp, n)
+            + mesh * _upsample(v.mesh_amp, n) + drive + extra)
+
+
+def _background(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """Factory background, unit RMS: coloured noise, HVAC rumble, mains hum and distant machinery bands."""
+    f = _freqs(n, sr)
+    log_f, rumble = _spectral_bases(n, sr)
+    beta = rng.uniform(1.1, 1.6)
+    amp = np.exp(log_f * (-beta / 2.0)) + rng.uniform(1.0, 4.0) * rumble
+    hum = 50.0 if rng.uniform() < 0.5 else 60.0
+    bands = [(k * hum, 0.7, rng.uniform(5.0, 40.0) / k) for k in (1, 2, 3)]
+    for _ in range(2):  # distant machines: narrow noise bands
+        bands.append((math.exp(rng.uniform(math.log(150.0), math.log(3000.0))), rng.uniform(20.0, 150.0),
+                      rng.uniform(0.5, 2.0)))
+    for centre, width, gain in bands:
+        lo, hi = np.searchsorted(f, [centre - 5 * width, centre + 5 * width])
+        amp[lo:hi] += gain * (centre / 1000.0) ** (-beta / 2.0) * np.exp(-0.5 * ((f[lo:hi] - centre) / width) ** 2)
+    return _shaped_noise(amp, n, rng)
+
+
+def render_clip(machine: MachineParams, clip: ClipParams, sr: int = SAMPLE_RATE,
+                duration_s: float = DURATION_S) -> np.ndarray:
+    """Render one clip as float64 in full-scale units (not yet quantised); see the module docstring for the model.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    n = int(round(duration_s * sr))
+    normal = _machine_sound(machine, clip, n, sr, faulty=False)
+    noise = _background(n, sr, make_rng(clip.key, "background"))
+    noise *= math.sqrt(_power(normal) / 10.0 ** (clip.snr_db / 10.0))
+    reference = normal + noise  # the fault-free twin sets the gain, so a fault adds level on top
+    gain = min(clip.target_rms / math.sqrt(_power(reference)), NORMAL_PEAK_LIMIT / float(np.max(np.abs(reference))))
+    if clip.label == "normal":
+        return gain * reference
+    return gain * (_machine_sound(machine, clip, n, sr, faulty=True) + noise)
