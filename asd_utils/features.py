@@ -71,7 +71,9 @@ class LogMelFrontEnd(torch.nn.Module):
         p = self.params
         spec = torch.stft(waveforms.float(), n_fft=p.n_fft, hop_length=p.hop_length, window=self.window,
                           center=True, pad_mode="constant", return_complex=True)
-        power = spec.abs().pow(p.power)
+        power = spec.real.square() + spec.imag.square()  # |X|^2 without the sqrt of abs(): about 2x faster
+        if p.power != 2.0:
+            power = power.pow(p.power / 2.0)
         mel = torch.matmul(self.mel_basis, power)
         log_mel = (20.0 / p.power) * torch.log10(mel + LOG_EPSILON)
         return log_mel[0] if squeeze else log_mel
