@@ -1,0 +1,211 @@
+"""Shared figures of the course: clip counts, waveforms, band envelopes, log-mel images, per-id score histograms.
+
+Every ``plot_*`` helper draws into a matplotlib ``Axes`` (pass ``ax``, or a new figure is made) and returns that
+``Axes`` (or the figure for multi-panel helpers), so notebooks can compose them into grids and still add their own
+titles. The helpers only draw; they never call ``plt.show()`` and never print, so notebook outputs stay deterministic.
+Colours are fixed per label (:data:`LABEL_COLORS`) so that "normal" and "anomaly" look the same in every notebook.
+
+Introduced in: notebooks/01_data_exploration.ipynb (log-mel helpers: notebooks/02_log_mel_features.ipynb)
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LABEL_COLORS = {"normal": "tab:blue", "anomaly": "tab:red", "unknown": "tab:gray"}
+# clip categories of a dataset table, in display order, and their colours (train is always normal)
+CATEGORY_ORDER = ("train normal", "test normal", "test anomaly", "test unlabelled")
+CATEGORY_COLORS = {"train normal": "tab:green", "test normal": "tab:blue", "test anomaly": "tab:red",
+                   "test unlabelled": "tab:gray"}
+FAULT_COLORS = {"none": "tab:blue", "rail_damage": "tab:orange", "loose_belt": "tab:purple",
+                "no_grease": "tab:brown"}
+
+
+def _axes(ax, figsize=(10, 3)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def clip_category(table: pd.DataFrame) -> pd.Series:
+    """One label per clip of a dataset table: ``"train normal"``, ``"test normal"``, ``"test anomaly"`` or
+    ``"test unlabelled"`` (evaluation test clips without ground truth).
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    label = table["label"].fillna("unlabelled").astype(str)
+    return (table["split"].astype(str) + " " + label).rename("category")
+
+
+def plot_clip_counts(table: pd.DataFrame, dataset: str = "dev", ax=None, title: str | None = None):
+    """Bar chart of the number of clips per machine id of one ``dataset`` ("dev"/"eval"), one bar per clip category
+    (train normal / test normal / test anomaly / test unlabelled), with the counts written on the bars.
+
+    This is the "data distribution" figure of both course reports. Returns the ``Axes``.
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    import seaborn as sns
+
+    ax = _axes(ax, figsize=(6, 3.5))
+    part = table[table["dataset"] == dataset].assign(category=lambda t: clip_category(t))
+    order = sorted(part["machine_id"].unique())
+    hue_order = [c for c in CATEGORY_ORDER if c in set(part["category"])]
+    sns.countplot(data=part, x="machine_id", hue="category", order=order, hue_order=hue_order,
+                  palette=CATEGORY_COLORS, ax=ax)
+    for container in ax.containers:
+        ax.bar_label(container, fontsize=8, padding=1)
+    ax.set(xlabel="machine id", ylabel="clips", title=title or f"{dataset} dataset: {len(part)} clips")
+    ax.margins(y=0.25)
+    ax.legend(title=None, fontsize=8, loc="upper center", ncol=len(hue_order), frameon=False)
+    return ax
+
+
+def plot_waveform(wave: np.ndarray, sr: int = 16000, ax=None, title: str | None = None, color: str | None = None,
+                  start_s: float = 0.0, stop_s: float | None = None, ylim: float | None = None):
+    """Waveform of one clip against time in seconds (optionally only ``start_s``..``stop_s``), amplitude in full
+    scale (1.0 = 0 dBFS). ``ylim`` fixes a symmetric y-range so that several panels can be compared by eye.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    ax = _axes(ax)
+    wave = np.asarray(wave)
+    first = int(round(start_s * sr))
+    last = wave.size if stop_s is None else min(wave.size, int(round(stop_s * sr)))
+    times = np.arange(first, last) / sr
+    ax.plot(times, wave[first:last], lw=0.4, color=color or "tab:blue")
+    ax.set(xlabel="time [s]", ylabel="amplitude [FS]", xlim=(times[0], times[-1]) if times.size else None)
+    if ylim is not None:
+        ax.set_ylim(-ylim, ylim)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def band_envelope_db(wave: np.ndarray, sr: int = 16000, low_hz: float = 0.0, high_hz: float | None = None,
+                     frame_length: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Energy envelope of one frequency band: ``(times_s [n_frames], level_db [n_frames])``.
+
+    The clip is cut into non-overlapping Hann-windowed frames of ``frame_length`` samples (32 ms at 16 kHz); the
+    level of a frame is ``10 * log10`` of the mean spectral power between ``low_hz`` and ``high_hz`` (default: up to
+    Nyquist), in dB relative to full scale (a full-scale sine over the whole band would be near 0 dB).
+    The high band (4-8 kHz) shows the strokes of a slide rail even when low-frequency factory noise hides them in
+    the full-band level. Times are frame centres.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    wave = np.asarray(wave, dtype=np.float64)
+    n_frames = wave.size // frame_length
+    if n_frames == 0:
+        raise ValueError(f"clip of {wave.size} samples is shorter than one frame ({frame_length} samples)")
+    window = np.hanning(frame_length)
+    frames = wave[: n_frames * frame_length].reshape(n_frames, frame_length) * window
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 / (np.sum(window ** 2) * frame_length / 2)
+    freqs = np.fft.rfftfreq(frame_length, 1.0 / sr)
+    band = (freqs >= low_hz) & (freqs <= (sr / 2 if high_hz is None else high_hz))
+    if not band.any():
+        raise ValueError(f"no FFT bin between {low_hz} and {high_hz} Hz at frame_length={frame_length}")
+    level_db = 10.0 * np.log10(power[:, band].sum(axis=1) + 1e-20)
+    times = (np.arange(n_frames) + 0.5) * frame_length / sr
+    return times, level_db
+
+
+def dominant_period(envelope: np.ndarray, frame_s: float, min_s: float = 1.0, max_s: float = 4.0) -> float:
+    """The lag (seconds) of the highest autocorrelation peak of ``envelope`` between ``min_s`` and ``max_s``.
+
+    Used on a band envelope to measure the stroke period of a slide rail (each reversal makes a dip).
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    x = np.asarray(envelope, dtype=np.float64)
+    x = x - x.mean()
+    acf = np.correlate(x, x, mode="full")[x.size - 1:]
+    lo, hi = int(round(min_s / frame_s)), min(int(round(max_s / frame_s)), x.size - 1)
+    if hi <= lo:
+        raise ValueError(f"envelope of {x.size} frames is too short for lags {min_s}-{max_s} s")
+    return float((lo + int(np.argmax(acf[lo:hi + 1]))) * frame_s)
+
+
+def mel_band_frequencies(n_mels: int = 128, sr: int = 16000, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Centre frequency in Hz of each band of librosa's (Slaney) mel filterbank, as used by the course front end.
+
+    Introduced in: notebooks/02_log_mel_features.ipynb
+    """
+    import librosa
+
+    return librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=sr / 2 if fmax is None else fmax)[1:-1]
+
+
+def set_mel_axis(ax, n_mels: int = 128, sr: int = 16000, axis: str = "y",
+                 ticks_hz=(0, 250, 500, 1000, 2000, 4000, 8000)):
+    """Label a mel-band axis (band index 0..n_mels-1) with frequencies in Hz at the bands where they fall.
+
+    Introduced in: notebooks/02_log_mel_features.ipynb
+    """
+    centres = mel_band_frequencies(n_mels, sr)
+    ticks = [t for t in ticks_hz if t <= sr / 2]
+    positions = np.interp(ticks, centres, np.arange(n_mels), left=-0.5, right=n_mels - 0.5)
+    labels = [f"{t / 1000:g}k" if t >= 1000 else f"{t:g}" for t in ticks]
+    if axis == "y":
+        ax.set_yticks(positions, labels)
+        ax.set_ylabel("frequency [Hz] (mel scale)")
+    else:
+        ax.set_xticks(positions, labels)
+        ax.set_xlabel("frequency [Hz] (mel scale)")
+    return ax
+
+
+def plot_log_mel(log_mel: np.ndarray, sr: int = 16000, hop_length: int = 512, ax=None, title: str | None = None,
+                 vmin: float | None = None, vmax: float | None = None, colorbar: bool = True, cmap: str = "magma",
+                 ticks_hz=(0, 250, 500, 1000, 2000, 4000, 8000)):
+    """Log-mel image ``[n_mels, n_frames]`` (dB) against time in seconds, frequency axis labelled in Hz.
+
+    ``vmin``/``vmax`` fix the colour range in dB (use the same for panels you compare); by default the range is the
+    image's maximum minus 80 dB to its maximum. ``ticks_hz``: frequencies labelled on the mel axis (fewer for small
+    panels). Returns the ``Axes``.
+    Introduced in: notebooks/02_log_mel_features.ipynb
+    """
+    ax = _axes(ax, figsize=(10, 3.5))
+    log_mel = np.asarray(log_mel)
+    n_mels, n_frames = log_mel.shape
+    vmax = float(log_mel.max()) if vmax is None else vmax
+    vmin = vmax - 80.0 if vmin is None else vmin
+    duration = n_frames * hop_length / sr
+    image = ax.imshow(log_mel, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
+                      extent=(0.0, duration, -0.5, n_mels - 0.5), interpolation="nearest")
+    set_mel_axis(ax, n_mels, sr, ticks_hz=ticks_hz)
+    ax.set_xlabel("time [s]")
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="dB", pad=0.01)
+    return ax
+
+
+def plot_scores_by_id(table: pd.DataFrame, scores, score_name: str = "anomaly score", bins: int = 20,
+                      aucs: dict | None = None):
+    """One panel per machine id: histograms of ``scores`` for the normal and the anomalous test clips of ``table``
+    (columns ``machine_id`` and ``y``; clips without a label are left out). ``aucs`` (``{machine_id: auc}``), when
+    given, is written in the panel titles. Returns the figure.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    import matplotlib.pyplot as plt
+
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) != len(table):
+        raise ValueError(f"{len(scores)} scores for {len(table)} clips")
+    ids = sorted(table["machine_id"].unique())
+    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.0), squeeze=False, sharey=False)
+    y = table["y"].to_numpy()
+    machine = table["machine_id"].to_numpy()
+    for ax, machine_id in zip(axes[0], ids):
+        own = (machine == machine_id) & np.isfinite(y)
+        edges = np.histogram_bin_edges(scores[own], bins=bins)
+        for value, name in ((0.0, "normal"), (1.0, "anomaly")):
+            ax.hist(scores[own & (y == value)], bins=edges, alpha=0.55, color=LABEL_COLORS[name], label=name)
+        title = machine_id if not aucs or machine_id not in aucs else f"{machine_id}: AUC {aucs[machine_id]:.3f}"
+        ax.set(title=title, xlabel=score_name, ylabel="test clips")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
