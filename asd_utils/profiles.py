@@ -70,12 +70,12 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, dict]] = {
         "all": {"PROFILE": "tiny"},
         "00": {},
         "01": {},
-        "02": {},
+        "02": {"N_TIMING_CLIPS": 8},
         "03": {},
-        "04": {},
-        "05": {},
-        "06": {},
-        "07": {},
+        "04": {"N_TRAIN_PER_ID": 4, "EPOCHS": 1, "BATCH_SIZE": 4, "LEARNING_RATE": 1e-3},
+        "05": {"N_TRAIN_PER_ID": 4, "EPOCHS": 1, "BATCH_SIZE": 4, "LEARNING_RATE": 1e-3},
+        "06": {"N_TRAIN_PER_ID": 4, "EPOCHS": 1, "BATCH_SIZE": 4, "LEARNING_RATE": 1e-3},
+        "07": {"N_BOOTSTRAP": 20},
     },
     "course": {"all": {"PROFILE": "course"}},
     "dcase": {"all": {"PROFILE": "dcase"}},
@@ -92,3 +92,84 @@ def notebook_parameters(profile: str, notebook_stem: str) -> dict:
     table = NOTEBOOK_PARAMETERS.get(profile, {})
     prefix = str(notebook_stem)[:2]
     return {**table.get("all", {}), **table.get(prefix, {})}
+
+
+# Training settings of the machine-id classifiers (notebooks 04-06), per profile and model. `dcase` is the course
+# report's Table I (Team 42: ResNet50 10 epochs / batch 32 / lr 1e-3, STgramNet 10 / 4 / 1e-4, SepSTgramNet 9 / 4 /
+# 1e-3, ImageNet-initialised backbones); `course` is cut so that each notebook runs in a few minutes on 2 CPU cores
+# (fewer clips per id, fewer epochs, batch size 8); `tiny` only checks that the code runs. The notebooks' parameter
+# defaults are the `course` values and NOTEBOOK_PARAMETERS["tiny"] repeats the `tiny` ones (tests/test_classifiers.py
+# checks both). n_train_per_id = 0 uses every training clip.
+CLASSIFIER_NOTEBOOKS = {"04": "resnet50", "05": "stgramnet", "06": "sepstgramnet"}
+CLASSIFIER_TRAINING: dict[str, dict[str, dict]] = {
+    "tiny": {
+        "resnet50": {"n_train_per_id": 4, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3},
+        "stgramnet": {"n_train_per_id": 4, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3},
+        "sepstgramnet": {"n_train_per_id": 4, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3},
+    },
+    "course": {
+        "resnet50": {"n_train_per_id": 0, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3},
+        "stgramnet": {"n_train_per_id": 40, "epochs": 3, "batch_size": 8, "learning_rate": 1e-4},
+        "sepstgramnet": {"n_train_per_id": 40, "epochs": 3, "batch_size": 8, "learning_rate": 1e-3},
+    },
+    "dcase": {
+        "resnet50": {"n_train_per_id": 0, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3, "pretrained": True},
+        "stgramnet": {"n_train_per_id": 0, "epochs": 10, "batch_size": 4, "learning_rate": 1e-4, "pretrained": True},
+        "sepstgramnet": {"n_train_per_id": 0, "epochs": 9, "batch_size": 4, "learning_rate": 1e-3, "pretrained": True},
+    },
+}
+
+
+def classifier_notebook_parameters(profile: str, notebook: str) -> dict:
+    """Papermill parameters (``N_TRAIN_PER_ID``, ``EPOCHS``, ``BATCH_SIZE``, ``LEARNING_RATE``, ``PRETRAINED`` when set)
+    of classifier notebook ``"04"``, ``"05"`` or ``"06"`` under ``profile``, from :data:`CLASSIFIER_TRAINING`.
+
+    Introduced in: notebooks/04_resnet_baseline.ipynb
+    """
+    synth_sizes(profile)
+    settings = CLASSIFIER_TRAINING[profile][CLASSIFIER_NOTEBOOKS[str(notebook)[:2]]]
+    return {key.upper(): value for key, value in settings.items()}
+
+
+# the dcase profile runs the classifier notebooks with the report's settings
+for _notebook in CLASSIFIER_NOTEBOOKS:
+    NOTEBOOK_PARAMETERS["dcase"].setdefault(_notebook, classifier_notebook_parameters("dcase", _notebook))
+
+
+# Training settings of the autoencoders (notebook 03), per profile and model. `dcase` is the course report's table
+# (Group 7, "AML Challenge II": Adam with lr 1e-3; Baseline 100 epochs / batch 1000, +BatchNorm and +Dropout 100 / 512,
+# the Sequential model = the DCASE 2020 baseline AE 200 / 256). `course` keeps the batch sizes and the learning rate
+# but trains only a few epochs (about 20-30 s per model and a few hundred Adam steps per machine id on 2 CPU cores),
+# so that notebook 03 runs in about 3 minutes; the Baseline gets one epoch more because its batches of 1000 give it
+# the fewest steps. `tiny` only checks that the code runs. Keys: the notebook's model keys (MODEL_SPECS).
+AE_MODELS = ("baseline", "batchnorm", "dropout", "dcase_ae")
+AE_TRAINING: dict[str, dict[str, dict]] = {
+    "tiny": {
+        "baseline": {"epochs": 1, "batch_size": 1000, "learning_rate": 1e-3},
+        "batchnorm": {"epochs": 1, "batch_size": 512, "learning_rate": 1e-3},
+        "dropout": {"epochs": 1, "batch_size": 512, "learning_rate": 1e-3},
+        "dcase_ae": {"epochs": 1, "batch_size": 256, "learning_rate": 1e-3},
+    },
+    "course": {
+        "baseline": {"epochs": 3, "batch_size": 1000, "learning_rate": 1e-3},
+        "batchnorm": {"epochs": 2, "batch_size": 512, "learning_rate": 1e-3},
+        "dropout": {"epochs": 2, "batch_size": 512, "learning_rate": 1e-3},
+        "dcase_ae": {"epochs": 4, "batch_size": 256, "learning_rate": 1e-3},
+    },
+    "dcase": {
+        "baseline": {"epochs": 100, "batch_size": 1000, "learning_rate": 1e-3},
+        "batchnorm": {"epochs": 100, "batch_size": 512, "learning_rate": 1e-3},
+        "dropout": {"epochs": 100, "batch_size": 512, "learning_rate": 1e-3},
+        "dcase_ae": {"epochs": 200, "batch_size": 256, "learning_rate": 1e-3},
+    },
+}
+
+
+def ae_training(profile: str) -> dict[str, dict]:
+    """Training settings ``{model key: {"epochs", "batch_size", "learning_rate"}}`` of the autoencoders under
+    ``profile`` (a copy of :data:`AE_TRAINING`), with a clear error for an unknown profile.
+
+    Introduced in: notebooks/03_autoencoder_baselines.ipynb
+    """
+    synth_sizes(profile)
+    return {key: dict(settings) for key, settings in AE_TRAINING[profile].items()}

@@ -14,6 +14,7 @@ Introduced in: notebooks/03_autoencoder_baselines.ipynb
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -117,7 +118,8 @@ def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tupl
     history = TrainingHistory()
     n_batches = (len(train_idx) + batch_size - 1) // batch_size
     bar = None
-    if progress:
+    if progress and os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes"):
+        # tqdm's notebook bars ignore TQDM_DISABLE, so headless runs (papermill, nbval) check it here
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs * n_batches, desc=desc, unit="batch")
     started = time.perf_counter()

@@ -1,0 +1,271 @@
+"""The autoencoder pipeline of notebook 03 as reusable functions: build, train per machine id, score, save, load.
+
+Notebook 03 teaches these steps and trains the four autoencoders of the course report on the development ids;
+notebook 07 retrains the chosen one on the evaluation ids, and ``python -m asd_utils score`` loads the saved models.
+One way of doing each thing::
+
+    log-mels [clips, n_mels, T] -> standardisation_stats (per mel band, training clips only)
+                                -> StackedFrames (5-frame vectors, built per batch)
+                                -> train_autoencoder (asd_utils.training.fit, the model's own loss)
+    per machine id              -> train_autoencoders -> run {"groups": {group: {...}}, "scores", "seconds"}
+    clip scores                 -> asd_utils.scoring.reconstruction_scores (mean vector MSE), clip_scores (any rule)
+    checkpoints                 -> save_autoencoders / load_autoencoders (format "asd_course.autoencoder.v1")
+
+The checkpoint is a plain dictionary that ``torch.load(path, weights_only=True)`` reads without executing code::
+
+    {"format": "asd_course.autoencoder.v1", "key", "name", "class", "init_kwargs", "feature_params", "frames",
+     "hyperparameters", "groups": {group: {"machine_ids", "state_dict", "mean", "std"}}}
+
+(``mean``/``std``: float32 tensors ``[n_mels]``, or ``None`` without standardisation). A *group* is the set of machine
+ids one model was trained on: ``{"id_00": ["id_00"], ...}`` with per-id models (the DCASE rule), ``{"all_ids": [...]}``
+with one shared model.
+
+Introduced in: notebooks/03_autoencoder_baselines.ipynb (reused by 07_results_and_submission)
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .features import LogMelParams, stack_frames
+from .models import VAE, DcaseBaselineAE
+from .scoring import reconstruction_scores
+from .training import StackedFrames, TrainingHistory, fit
+from .utils import atomic_path, resolve_device, set_seed
+
+CHECKPOINT_FORMAT = "asd_course.autoencoder.v1"
+#: model key -> (name in tables and files, class, constructor arguments); the keys of profiles.AE_TRAINING
+MODEL_SPECS: dict[str, tuple[str, type, dict]] = {
+    "baseline": ("Baseline (VAE)", VAE, {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3}),
+    "batchnorm": ("+BatchNorm", VAE, {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}),
+    "dropout": ("+Dropout", VAE, {"batch_norm": True, "dropout": 0.2, "kl_weight": 1e-3}),
+    "dcase_ae": ("DCASE AE (Sequential)", DcaseBaselineAE, {"hidden": 128, "bottleneck": 8}),
+}
+AE_CLASSES = {"VAE": VAE, "DcaseBaselineAE": DcaseBaselineAE}
+ALL_IDS_GROUP = "all_ids"
+
+
+# ----------------------------------------------------------------------------------------------- models
+def check_model_keys(keys) -> list[str]:
+    """The keys as a list; an unknown key is a ``ValueError`` listing the known ones (:data:`MODEL_SPECS`)."""
+    keys = list(keys)
+    unknown = [key for key in keys if key not in MODEL_SPECS]
+    if unknown:
+        raise ValueError(f"unknown autoencoder key(s) {unknown}; expected some of {list(MODEL_SPECS)}")
+    return keys
+
+
+def model_key(name: str) -> str:
+    """The key of a model name (``"DCASE AE (Sequential)"`` -> ``"dcase_ae"``); keys map to themselves."""
+    for key, (model_name, _, _) in MODEL_SPECS.items():
+        if name in (key, model_name):
+            return key
+    raise ValueError(f"unknown autoencoder {name!r}; expected one of {[spec[0] for spec in MODEL_SPECS.values()]}")
+
+
+def build_autoencoder(key: str, input_dim: int = 640) -> torch.nn.Module:
+    """A fresh, untrained model of ``MODEL_SPECS[key]`` for input vectors of ``input_dim`` values (n_mels x frames)."""
+    _, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
+    return cls(input_dim=input_dim, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------- training
+def standardisation_stats(logmels) -> tuple[np.ndarray, np.ndarray]:
+    """Per-mel-band mean and std over all clips and frames of ``[clips, n_mels, T]`` log-mels (float32 ``[n_mels]``)."""
+    mean = logmels.mean(axis=(0, 2), dtype=np.float64)
+    std = np.maximum(logmels.std(axis=(0, 2), dtype=np.float64), 1e-3)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def train_autoencoder(key: str | None, logmels, *, epochs: int, batch_size: int, learning_rate: float,
+                      frames: int = 5, standardize: bool = True, input_dim: int | None = None, model=None,
+                      seed: int = 0, val_fraction: float = 0.1, device="auto", progress: bool = False,
+                      desc: str = "training") -> tuple[torch.nn.Module, TrainingHistory, np.ndarray | None,
+                                                       np.ndarray | None]:
+    """Train ``MODEL_SPECS[key]`` (or ``model``) on ``[clips, n_mels, T]`` log-mels; return ``(model, history, mean, std)``.
+
+    The log-mels are standardised per band with their own statistics (``standardize``; ``mean``/``std`` are ``None``
+    otherwise), cut into ``frames``-frame vectors by :class:`asd_utils.training.StackedFrames` and fed to
+    :func:`asd_utils.training.fit` with the model's own loss (``model.loss``); ``val_fraction`` of the vectors is held
+    out for a validation loss. The weights are seeded with ``seed`` just before the model is built.
+    """
+    mean, std = standardisation_stats(logmels) if standardize else (None, None)
+    source = StackedFrames(logmels, frames=frames, mean=mean, std=std)
+    set_seed(seed)
+    model = model if model is not None else build_autoencoder(key, input_dim or logmels.shape[1] * frames)
+    history = fit(model, source, lambda m, batch: m.loss(batch), epochs=epochs, batch_size=batch_size,
+                  learning_rate=learning_rate, val_fraction=val_fraction, device=device, seed=seed,
+                  progress=progress, desc=desc)
+    return model, history, mean, std
+
+
+def machine_groups(machine_ids, per_id: bool = True) -> dict[str, list[str]]:
+    """``{group: [machine ids]}``: one group per id (``per_id``, the DCASE rule) or one group ``"all_ids"``."""
+    ids = sorted({str(m) for m in machine_ids})
+    if not ids:
+        raise ValueError("no machine ids: the training table is empty")
+    return {mid: [mid] for mid in ids} if per_id else {ALL_IDS_GROUP: ids}
+
+
+def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, list[str]], *, epochs: int,
+                       batch_size: int, learning_rate: float, test_logmels=None, test_ids=None, frames: int = 5,
+                       standardize: bool = True, seed: int = 0, val_fraction: float = 0.1, device="auto",
+                       progress: bool = False, name: str | None = None) -> dict:
+    """Train one ``key`` model per group (see :func:`machine_groups`) and score the test clips of its ids.
+
+    ``train_ids``/``test_ids`` give the machine id of each clip of ``train_logmels``/``test_logmels``
+    (``[clips, n_mels, T]``). Returns the run dictionary of notebook 03::
+
+        {"groups": {group: {"model" (on CPU, eval mode), "history", "mean", "std", "machine_ids"}},
+         "scores": [n_test] mean reconstruction errors (NaN without test clips), "seconds": training time}
+    """
+    name = name or MODEL_SPECS[check_model_keys([key])[0]][0]
+    train_ids = np.asarray(train_ids).astype(str)
+    test_ids = None if test_ids is None else np.asarray(test_ids).astype(str)
+    n_test = 0 if test_logmels is None else len(test_logmels)
+    run = {"groups": {}, "scores": np.full(n_test, np.nan), "seconds": 0.0}
+    for group, ids in groups.items():
+        train_mask = np.isin(train_ids, list(ids))
+        if not train_mask.any():
+            raise ValueError(f"group {group!r} (ids {list(ids)}) has no training clips")
+        model, history, mean, std = train_autoencoder(key, train_logmels[train_mask], epochs=epochs,
+                                                      batch_size=batch_size, learning_rate=learning_rate,
+                                                      frames=frames, standardize=standardize, seed=seed,
+                                                      val_fraction=val_fraction, device=device, progress=progress,
+                                                      desc=f"{name} {group}")
+        if n_test:
+            test_mask = np.isin(test_ids, list(ids))
+            if test_mask.any():
+                run["scores"][test_mask] = reconstruction_scores(model, test_logmels[test_mask], frames=frames,
+                                                                 mean=mean, std=std, device=device)
+        run["groups"][group] = {"model": model.cpu(), "history": history, "mean": mean, "std": std,
+                                "machine_ids": list(ids)}
+        run["seconds"] += history.seconds
+    return run
+
+
+def autoencoder_hyperparameters(key: str, settings: dict, *, feature_params: LogMelParams, val_fraction: float = 0.1,
+                                per_id_models: bool = True, n_models: int = 1, standardize: bool = True) -> dict:
+    """The ``hyperparameters`` entry of metrics.json and of the checkpoint: the training ``settings`` (epochs, batch
+    size, learning rate), the recipe of ``MODEL_SPECS[key]`` and the feature parameters."""
+    _, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
+    return {**settings, "val_fraction": val_fraction, "optimizer": "Adam", "per_id_models": per_id_models,
+            "n_models": n_models, "standardize": standardize, "score": "mean vector MSE per clip",
+            "architecture": cls.__name__, **kwargs, **asdict(feature_params)}
+
+
+# ----------------------------------------------------------------------------------------------- scoring
+def clip_scores(model, logmels, mean, std, aggregate: Callable[[np.ndarray], float], frames: int = 5,
+                device="cpu") -> np.ndarray:
+    """Score clips with any aggregation of their per-vector errors (``aggregate([n_vectors]) -> float``).
+
+    ``logmels`` is ``[clips, n_mels, T]``; ``mean``/``std`` are the model's standardisation statistics (or ``None``).
+    With ``aggregate=np.mean`` this equals :func:`asd_utils.scoring.reconstruction_scores`.
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
+    out = []
+    for logmel in logmels:
+        x = logmel if mean is None else (logmel - mean[:, None]) / std[:, None]
+        vectors = torch.from_numpy(np.ascontiguousarray(stack_frames(x, frames))).to(device)
+        out.append(aggregate(model.to(device).reconstruction_error(vectors).cpu().numpy()))
+    return np.array(out)
+
+
+def autoencoder_scores(loaded: dict, logmels, machine_ids, frames: int = 5, device="cpu") -> np.ndarray:
+    """Mean reconstruction error of each clip with the model of its machine id.
+
+    ``loaded`` is :func:`load_autoencoders`' ``{machine id: (model, mean, std)}``; ``machine_ids`` gives each clip's
+    id. A clip whose id has no model is a ``ValueError`` that names the ids (a model trained on ids 00/02/04 cannot
+    score id_01: retrain on that id's training clips, as notebook 07 does).
+    """
+    machine_ids = np.asarray(machine_ids).astype(str)
+    missing = sorted(set(machine_ids) - set(loaded))
+    if missing:
+        raise ValueError(f"the autoencoders were trained on {', '.join(sorted(loaded))} and cannot score clips of "
+                         f"{', '.join(missing)}: each machine id needs a model trained on its own normal clips "
+                         "(retrain on those ids' training clips, see notebook 07)")
+    scores = np.full(len(machine_ids), np.nan)
+    for mid in sorted(set(machine_ids)):
+        mask = machine_ids == mid
+        model, mean, std = loaded[mid]
+        scores[mask] = reconstruction_scores(model, logmels[mask], frames=frames, mean=mean, std=std, device=device)
+    return scores
+
+
+# ----------------------------------------------------------------------------------------------- checkpoints
+def save_autoencoders(path, key: str, run: dict, feature_params: LogMelParams, hyperparameters: dict) -> Path:
+    """Save every group's model of one run (:func:`train_autoencoders`) and its standardisation statistics.
+
+    ``feature_params`` are the log-mel parameters the models were trained with (``frames`` included);
+    ``hyperparameters`` e.g. from :func:`autoencoder_hyperparameters`. Atomic ``torch.save``; returns the path.
+    """
+    name, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
+    checkpoint = {
+        "format": CHECKPOINT_FORMAT, "key": key, "name": name, "class": cls.__name__,
+        "init_kwargs": {"input_dim": feature_params.n_mels * feature_params.frames, **kwargs},
+        "feature_params": asdict(feature_params), "frames": feature_params.frames,
+        "hyperparameters": dict(hyperparameters),
+        "groups": {group: {"machine_ids": list(g["machine_ids"]),
+                           "state_dict": {k: v.detach().cpu() for k, v in g["model"].state_dict().items()},
+                           "mean": None if g["mean"] is None else torch.from_numpy(np.asarray(g["mean"])),
+                           "std": None if g["std"] is None else torch.from_numpy(np.asarray(g["std"]))}
+                   for group, g in run["groups"].items()},
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path
+
+
+def read_checkpoint(path) -> dict:
+    """Read a course checkpoint (autoencoder or classifier) safely (``weights_only=True``), with clear errors.
+
+    A missing file, a file that is not a PyTorch checkpoint and one without a ``format`` entry each raise an error
+    that names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found (notebook 03 writes models/<key>.pt, notebooks 04-06 "
+                                "and 07 models/*.pt under their output folders)")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - torch raises many types for files it cannot read
+        raise ValueError(f"{path}: not a PyTorch checkpoint written by the course ({type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else ''})") from None
+    if not isinstance(checkpoint, dict) or "format" not in checkpoint:
+        raise ValueError(f"{path}: a PyTorch file, but not a course checkpoint (no 'format' entry); expected a "
+                         f"model saved by notebook 03 ({CHECKPOINT_FORMAT!r}) or by asd_utils.classifiers")
+    return checkpoint
+
+
+def load_autoencoders(checkpoint) -> dict[str, tuple[torch.nn.Module, np.ndarray | None, np.ndarray | None]]:
+    """``{machine id: (model in eval mode, mean, std)}`` from a checkpoint written by :func:`save_autoencoders`.
+
+    ``checkpoint`` is a path or a dictionary from :func:`read_checkpoint`; a checkpoint of another format is a
+    ``ValueError``.
+    """
+    source = checkpoint
+    if not isinstance(checkpoint, dict):
+        checkpoint = read_checkpoint(checkpoint)
+    if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{source if not isinstance(source, dict) else 'checkpoint'}: format "
+                         f"{checkpoint.get('format')!r}, not an autoencoder checkpoint ({CHECKPOINT_FORMAT!r})")
+    cls = AE_CLASSES[checkpoint["class"]]
+    loaded = {}
+    for group in checkpoint["groups"].values():
+        model = cls(**checkpoint["init_kwargs"])
+        model.load_state_dict(group["state_dict"])
+        mean = None if group["mean"] is None else group["mean"].numpy()
+        std = None if group["std"] is None else group["std"].numpy()
+        loaded.update({mid: (model.eval(), mean, std) for mid in group["machine_ids"]})
+    return loaded
+
+
+def checkpoint_feature_params(checkpoint: dict) -> LogMelParams:
+    """The :class:`asd_utils.features.LogMelParams` a checkpoint's models were trained with."""
+    return LogMelParams(**checkpoint["feature_params"])
+
