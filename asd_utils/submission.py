@@ -29,6 +29,17 @@ KAGGLE_COLUMNS = ("file_name", "anomaly_score")
 _DCASE_FILE = re.compile(r"^anomaly_score_(?P<type>.+)_(?P<id>id_\d{2})\.csv$")
 
 
+def _display(path: str | Path) -> str:
+    """``path`` relative to the repository root when inside it (what the command prints), else absolute."""
+    from .utils import repo_root
+
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(repo_root()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _scores_frame(table: pd.DataFrame, scores) -> pd.DataFrame:
     scores = np.asarray(scores, dtype=float)
     if len(scores) != len(table):
@@ -94,7 +105,8 @@ def score_submission(folder: str | Path, ground_truth: str | Path | None, machin
     """
     submission = read_dcase_submission(folder, machine_type)
     if ground_truth is None or not Path(ground_truth).is_file():
-        print(f"No ground truth found ({ground_truth}); the submission cannot be scored here. "
+        print(f"No ground truth found ({_display(ground_truth) if ground_truth else 'none given'}); the submission "
+              "cannot be scored here. "
               "For the real data, DCASE's eval_data_list.csv is on Zenodo (record 3951620).")
         return None
     truth = read_ground_truth(ground_truth, machine_type)
@@ -110,3 +122,164 @@ def score_submission(folder: str | Path, ground_truth: str | Path | None, machin
         raise ValueError(f"{len(extra)} scored clips are not in the ground truth, e.g. {extra[0]}")
     submission["y"] = [float(truth[name]) for name in submission["file_name"]]
     return evaluate_scores(submission, submission["score"])
+
+
+# ------------------------------------------------------------------------------------------ python -m asd_utils score
+KAGGLE_FILE_NAME = "kaggle_submission.csv"
+SCORE_CHOICES = ("mahalanobis", "1-softmax", "neg_log_prob", "knn_cosine")
+DEFAULT_CLASSIFIER_SCORE = "mahalanobis"
+
+
+def ground_truth_path(data_root: str | Path, machine_type: str = "slider") -> Path:
+    """Where DCASE's evaluation ground truth lives in the course layout: ``ROOT/eval_data/<type>/eval_data_list.csv``."""
+    from .data import GROUND_TRUTH_NAME
+    from .utils import resolve_path
+
+    return resolve_path(data_root) / "eval_data" / machine_type / GROUND_TRUTH_NAME
+
+
+def _check_ids(model_ids, clip_ids, what: str) -> None:
+    missing = sorted(set(clip_ids) - set(model_ids))
+    if missing:
+        raise ValueError(f"the {what} was trained on machine ids {', '.join(sorted(model_ids))} and cannot score "
+                         f"clips of {', '.join(missing)}: an anomaly score compares a clip with the normal clips of "
+                         "its own machine, so train on those ids' training clips first (notebook 07 retrains the "
+                         "chosen models on the evaluation ids 01/03/05)")
+
+
+def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | None = None, cache_dir="data/cache",
+                device="auto") -> tuple[np.ndarray, dict]:
+    """Anomaly scores of ``table``'s clips (columns ``path``, ``machine_id``) with a saved course model.
+
+    ``checkpoint_path``: an autoencoder checkpoint (:func:`asd_utils.ae_pipeline.save_autoencoders`, notebooks 03 and
+    07) or a classifier checkpoint (:func:`asd_utils.classifiers.save_classifier`, notebooks 04-07). ``score`` applies
+    to classifiers only (one of :data:`SCORE_CHOICES`; default: the checkpoint's ``hyperparameters["score"]``, else
+    Mahalanobis). Returns ``(scores [n], info)`` with ``info`` = ``{"kind", "model", "score", "machine_ids"}``.
+    Errors name the file: no such file, not a course checkpoint, ids the model was not trained on.
+
+    Introduced in: notebooks/07_results_and_submission.ipynb
+    """
+    from . import ae_pipeline, classifiers
+    from .features import log_mel_dataset
+    from .scoring import knn_cosine_scores, mahalanobis_scores, neg_log_prob_scores, softmax_scores
+    from .utils import resolve_device
+
+    device = resolve_device(device) if isinstance(device, str) else device
+    checkpoint = ae_pipeline.read_checkpoint(checkpoint_path)
+    clip_ids = table["machine_id"].astype(str).to_numpy()
+    fmt = checkpoint["format"]
+    if fmt == ae_pipeline.CHECKPOINT_FORMAT:
+        if score not in (None, "reconstruction"):
+            raise ValueError(f"--score {score} applies to classifiers; an autoencoder scores by reconstruction error")
+        loaded = ae_pipeline.load_autoencoders(checkpoint)
+        _check_ids(loaded, clip_ids, f"autoencoder in {_display(checkpoint_path)}")
+        params = ae_pipeline.checkpoint_feature_params(checkpoint)
+        logmels = log_mel_dataset(table["path"], params, cache_dir=cache_dir, device=device)
+        scores = ae_pipeline.autoencoder_scores(loaded, logmels, clip_ids, frames=checkpoint["frames"], device=device)
+        return scores, {"kind": "autoencoder", "model": checkpoint["name"], "score": "reconstruction",
+                        "machine_ids": sorted(loaded)}
+    if fmt != classifiers.CHECKPOINT_FORMAT:
+        raise ValueError(f"{checkpoint_path}: unknown checkpoint format {fmt!r}; expected "
+                         f"{ae_pipeline.CHECKPOINT_FORMAT!r} (autoencoders) or {classifiers.CHECKPOINT_FORMAT!r}")
+    classes = list(checkpoint["classes"])
+    _check_ids(classes, clip_ids, f"classifier in {_display(checkpoint_path)}")
+    score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
+    if score not in SCORE_CHOICES:
+        raise ValueError(f"unknown score {score!r}; expected one of {', '.join(SCORE_CHOICES)}")
+    model, checkpoint = classifiers.load_classifier(checkpoint_path, device=device)
+    params = ae_pipeline.checkpoint_feature_params(checkpoint)
+    needs_waves = "wave" in getattr(model, "required_inputs", ("wave",))
+    inputs = classifiers.load_clip_inputs(table, params, cache_dir=cache_dir, device=device, waves=needs_waves)
+    logits, embeddings = classifiers.predict(model, inputs, tuple(checkpoint["norm"]), device=device)
+    mapping = {machine_id: index for index, machine_id in enumerate(classes)}
+    test_classes = classifiers.class_indices(clip_ids, mapping)
+    if score in ("1-softmax", "neg_log_prob"):
+        scores = (softmax_scores if score == "1-softmax" else neg_log_prob_scores)(logits, test_classes)
+    else:
+        function = mahalanobis_scores if score == "mahalanobis" else knn_cosine_scores
+        scores = function(checkpoint["train_embeddings"].numpy(), checkpoint["train_classes"].numpy(), embeddings,
+                          test_classes)
+    return scores, {"kind": "classifier", "model": checkpoint.get("name", checkpoint["kind"]), "score": score,
+                    "machine_ids": classes}
+
+
+def write_submission(out_dir: str | Path, table: pd.DataFrame, scores, machine_type: str = "slider") -> list[Path]:
+    """Both submission formats into ``out_dir``: the DCASE per-id files and :data:`KAGGLE_FILE_NAME`; returns paths."""
+    paths = write_dcase_submission(out_dir, table, scores, machine_type)
+    return paths + [write_kaggle_submission(Path(out_dir) / KAGGLE_FILE_NAME, table, scores)]
+
+
+def score_dev_submission(folder: str | Path, table: pd.DataFrame, machine_type: str = "slider") -> dict:
+    """Per-id AUC/pAUC of a DCASE-style submission of *development* test clips, labels read from the file names."""
+    submission = read_dcase_submission(folder, machine_type)
+    labels = dict(zip(table["file_name"], table["y"]))
+    missing = sorted(set(submission["file_name"]) - set(labels))
+    if missing:
+        raise ValueError(f"{len(missing)} scored clips are not development test clips, e.g. {missing[0]}")
+    submission["y"] = [labels[name] for name in submission["file_name"]]
+    return evaluate_scores(submission, submission["score"])
+
+
+def _print_metrics(metrics: dict) -> None:
+    print(f"{'machine id':12s} {'AUC':>7s} {'pAUC':>7s}")
+    for machine_id, values in metrics["per_id"].items():
+        print(f"{machine_id:12s} {values['auc']:7.3f} {values['pauc']:7.3f}")
+    print(f"{'mean':12s} {metrics['mean_auc']:7.3f} {metrics['mean_pauc']:7.3f}")
+    print(f"{'pooled AUC':12s} {metrics['pooled_auc']:7.3f}")
+
+
+def score_main(argv: list[str] | None = None) -> int:
+    """``python -m asd_utils score``: score DCASE-layout test clips with a saved model, write both submission formats
+    and judge them against the ground truth when there is one.
+
+    Returns 0 on success, 1 for a problem with the data or the model (the message says which), 2 for bad arguments.
+
+    Introduced in: notebooks/07_results_and_submission.ipynb
+    """
+    import argparse
+    import sys
+
+    from .data import DatasetError, dataset_table, select
+    from .utils import resolve_path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m asd_utils score",
+        description="Score the test clips of a DCASE-layout dataset with a saved model (an autoencoder checkpoint "
+                    "from notebook 03/07 or a classifier checkpoint from notebooks 04-07), write the DCASE per-id "
+                    "CSVs and a Kaggle-style CSV, and score them against the ground truth when it is there.")
+    parser.add_argument("--model", required=True, help="checkpoint file (.pt), e.g. outputs/course/"
+                        "07_results_and_submission/models/dcase_ae_eval.pt")
+    parser.add_argument("--data-root", default="data/synthetic_course", help="folder holding dev_data/ and "
+                        "eval_data/ (default: data/synthetic_course)")
+    parser.add_argument("--dataset", choices=("eval", "dev"), default="eval",
+                        help="which test clips: eval (ids 01/03/05, no labels in the names) or dev (default: eval)")
+    parser.add_argument("--machine-type", default="slider", help="machine type folder (default: slider)")
+    parser.add_argument("--out", default="outputs/submission", help="output folder (default: outputs/submission)")
+    parser.add_argument("--score", choices=SCORE_CHOICES, default=None,
+                        help="classifier score (default: the one recorded in the checkpoint, else mahalanobis)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    parser.add_argument("--cache-dir", default="data/cache", help="log-mel cache ('' disables it)")
+    args = parser.parse_args(argv)
+    out_dir = resolve_path(args.out)
+    try:
+        table = select(dataset_table(args.data_root, args.machine_type, datasets=(args.dataset,)), split="test")
+        scores, info = score_clips(resolve_path(args.model), table, score=args.score,
+                                   cache_dir=resolve_path(args.cache_dir) if args.cache_dir else None,
+                                   device=args.device)
+        print(f"{info['model']} ({info['kind']}, score: {info['score']}), trained on {', '.join(info['machine_ids'])}: "
+              f"scored {len(table)} {args.dataset} test clips of {', '.join(sorted(table['machine_id'].unique()))}")
+        paths = write_submission(out_dir, table, scores, args.machine_type)
+        print(f"wrote {len(paths)} files to {_display(out_dir)}: {', '.join(p.name for p in paths)}")
+        if args.dataset == "dev":
+            print("scored against the labels in the development file names:")
+            _print_metrics(score_dev_submission(out_dir, table, args.machine_type))
+        else:
+            truth = ground_truth_path(args.data_root, args.machine_type)
+            metrics = score_submission(out_dir, truth, args.machine_type)
+            if metrics is not None:
+                print(f"scored against {_display(truth)}:")
+                _print_metrics(metrics)
+    except (ValueError, FileNotFoundError, DatasetError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0

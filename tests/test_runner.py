@@ -85,12 +85,17 @@ def test_run_passes_declared_parameters_and_writes_summary(course_dirs, monkeypa
 
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["model"]) == ["ae", "knn"]
-    assert list(summary.columns) == ["notebook", "model", "mean_auc", "mean_pauc", "pooled_auc", "auc_id_00",
-                                     "auc_id_02", "n_params", "train_seconds", "notebook_seconds"]
+    assert list(summary.columns) == ["notebook", "model", "dataset", "mean_auc", "mean_pauc", "pooled_auc",
+                                     "auc_id_00", "auc_id_02", "n_params", "train_seconds", "notebook_seconds"]
+    assert list(summary["dataset"]) == ["dev", "dev"]
     assert summary.loc[0, "auc_id_02"] == pytest.approx(0.4) and summary.loc[1, "n_params"] == 1234
     assert summary["notebook_seconds"].gt(0).all()
     markdown = (out / "summary.md").read_text()
-    assert markdown.startswith("| notebook") and "| 01_metrics" in markdown and "0.900" in markdown
+    assert markdown.startswith("## Results of this run (profile tiny)")
+    assert "| notebook" in markdown and "| 01_metrics" in markdown and "0.900" in markdown
+    # the literature's real-data numbers are shown apart and labelled as such; no notebook 07 here: no dev vs eval
+    assert "REAL DCASE 2020 slider data, from the literature" in markdown and "| SepSTgramNet" in markdown
+    assert "Development vs evaluation" not in markdown
     assert markdown in stdout
     timings = pd.read_csv(out / "timings.csv")
     assert list(timings["notebook"]) == ["01_metrics"] and timings["seconds"].iloc[0] > 0
@@ -184,13 +189,31 @@ def test_collect_summary_reads_metrics_and_timings(tmp_path):
     (tmp_path / "05_broken" / "metrics.json").write_text("{not json")
     pd.DataFrame({"notebook": ["03_ae", "04_cls"], "seconds": [12.5, 30.0]}).to_csv(tmp_path / "timings.csv",
                                                                                      index=False)
+    retrained = {**model(0.7, ["id_01", "id_03"]), "dev": {"notebook": "03_ae", "model": "ae", "mean_auc": 0.6,
+                                                           "mean_pauc": 0.5, "pooled_auc": 0.6}}
+    write_metrics_json(tmp_path / "07_results", "07_results", "data", {"ae · eval": retrained})
     summary = runner.collect_summary(tmp_path)
-    assert list(summary["notebook"]) == ["03_ae", "04_cls"]
-    assert [c for c in summary.columns if c.startswith("auc_")] == ["auc_id_00", "auc_id_02", "auc_id_04"]
+    assert list(summary["notebook"]) == ["03_ae", "04_cls", "07_results"]
+    assert list(summary["dataset"]) == ["dev", "dev", "eval"]
+    assert [c for c in summary.columns if c.startswith("auc_")] == ["auc_id_00", "auc_id_02", "auc_id_04",
+                                                                    "auc_id_01", "auc_id_03"]  # dev ids first
     assert pd.isna(summary.loc[0, "auc_id_04"]) and summary.loc[1, "auc_id_04"] == 0.9
-    assert list(summary["notebook_seconds"]) == [12.5, 30.0]
+    assert list(summary["notebook_seconds"].iloc[:2]) == [12.5, 30.0] and pd.isna(summary["notebook_seconds"][2])
     assert list(runner.collect_summary(tmp_path, stems=["04_cls"])["model"]) == ["cls"]
     assert runner.collect_summary(tmp_path / "nothing").empty
+
+    dev_eval = runner.collect_dev_eval(tmp_path)
+    assert list(dev_eval.columns) == runner.DEV_EVAL_COLUMNS
+    assert dev_eval.iloc[0][["model", "chosen_from", "dev_mean_auc", "eval_mean_auc"]].tolist() == ["ae", "03_ae",
+                                                                                                  0.6, 0.7]
+    assert runner.collect_dev_eval(tmp_path, stems=["03_ae"]).empty
+    markdown = runner.summary_markdown(summary, dev_eval, "course")
+    results, rest = markdown.split("## Development vs evaluation")
+    assert "profile course" in results and "| 07_results" in results and "| eval" in results
+    comparison, literature = rest.split("## For comparison only: results on the REAL DCASE 2020 slider data")
+    assert "| ae    | 03_ae" in comparison and "0.700" in comparison
+    assert "| Team 42 report, Table I" in literature and "0.918" in literature and "0.991" in literature
+    assert "| DCASE 2020 official baseline" in literature and "0.963" in literature
 
 
 def test_list_notebooks_selection(tmp_path):

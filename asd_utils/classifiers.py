@@ -1,0 +1,591 @@
+"""One pipeline for every machine-id classifier (ResNet-50 baseline, STgramNet, SepSTgramNet, ArcFace variants).
+
+The classifier approach turns anomaly detection into a supervised task that needs normal clips only: train a
+network to tell the machine ids apart, then call a test clip suspicious when the network does not recognise it as
+its own machine. Every classifier notebook runs the same steps::
+
+    table -> ClipInputs (waveforms + cached log-mels)        load_clip_inputs, subsample_per_id, ClipInputs.subset
+          -> class indices (ids present in the training data) class_mapping, class_indices
+          -> trained model (asd_utils.training.fit)           build_classifier, train_classifier
+          -> exact BatchNorm statistics ("precise BN")        recalibrate_batchnorm
+          -> logits + embeddings of reference and test clips  predict
+          -> anomaly scores (asd_utils.scoring)               run_classifier -> ClassifierRun.scores
+          -> metrics dicts, scores.csv, checkpoints           ClassifierRun.metrics, scores_frame, save_classifier
+
+:func:`run_classifier` does all of it. The network may learn from a subsample of the training clips (to save time)
+while every normal training clip serves as *reference* for the distance scores.
+
+Classes are the machine ids present in the training data (sorted), so the same code trains on the dev ids
+(00/02/04), on the eval ids (01/03/05) or on the four dev ids of the real data. The log-mels are standardised with
+one mean and one standard deviation computed on the training clips (an image normalisation: the synthetic clips'
+log-mels sit around -30 dB with a spread of 8 dB), and the checkpoint stores both.
+
+Scores (higher = more anomalous; see :mod:`asd_utils.scoring`): ``"1-softmax"`` (the report's Eq. 1),
+``"neg_log_prob"``, ``"mahalanobis"`` and ``"knn_cosine"`` (distances of a clip's embedding to its own id's training
+embeddings). When ids are easy to tell apart the softmax saturates at ``p(id) = 1`` for normal *and* anomalous clips;
+the embedding distances keep a signal (``ClassifierRun.p_id`` shows it).
+
+Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06_sepstgramnet)
+"""
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data import load_batch
+from .features import LogMelParams, log_mel_dataset
+from .metrics import auc_pauc, evaluate_scores
+from .models import ResNet50Baseline, SepSTgramNet, STgramNet, count_parameters
+from .plots import LABEL_COLORS
+from .scoring import classifier_scores
+from .training import TensorBatches, TrainingHistory, fit
+from .utils import atomic_path, resolve_device
+
+CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNet, "sepstgramnet": SepSTgramNet}
+#: score key of :func:`asd_utils.scoring.classifier_scores` -> the name used in tables and metrics.json
+SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahalanobis": "Mahalanobis",
+                "knn_cosine": "kNN cosine"}
+#: the course report's Table I (real DCASE 2020 slider data, ROC-AUC), for comparison only
+REPORT_TABLE_I = pd.DataFrame(
+    {"training": ["epochs 10, batch 32, lr 1e-3", "epochs 10, batch 4, lr 1e-4", "epochs 9, batch 4, lr 1e-3"],
+     "dev AUC": [0.867, 0.943, 0.991], "eval AUC": [0.753, 0.876, 0.918]},
+    index=pd.Index(["ResNet50 (baseline)", "STgramNet", "SepSTgramNet"], name="model (real data, Team 42 report)"))
+CHECKPOINT_FORMAT = "asd_utils.classifier/1"
+
+
+# ----------------------------------------------------------------------------------------------- data and classes
+def class_mapping(machine_ids) -> dict[str, int]:
+    """``{machine_id: class index}`` for the ids present (sorted): ``["id_04", "id_00", "id_04"] -> {id_00: 0, id_04: 1}``."""
+    ids = sorted({str(m) for m in machine_ids})
+    if not ids:
+        raise ValueError("no machine ids: the training table is empty")
+    return {machine_id: index for index, machine_id in enumerate(ids)}
+
+
+def class_indices(machine_ids, mapping: dict[str, int]) -> np.ndarray:
+    """Class index (int64) of each machine id; an id without training clips is an error naming it."""
+    unknown = sorted({str(m) for m in machine_ids} - set(mapping))
+    if unknown:
+        raise ValueError(f"machine id(s) {unknown} have no training clips; the classes are {sorted(mapping)}")
+    return np.array([mapping[str(m)] for m in machine_ids], dtype=np.int64)
+
+
+def subsample_per_id(table: pd.DataFrame, n_per_id: int, seed: int = 0) -> pd.DataFrame:
+    """At most ``n_per_id`` rows per machine id, drawn with ``seed`` (``n_per_id <= 0`` keeps all), sorted by path."""
+    if n_per_id <= 0:
+        return table.reset_index(drop=True)
+    parts = [rows.sample(n=min(n_per_id, len(rows)), random_state=seed) for _, rows in table.groupby("machine_id")]
+    return pd.concat(parts).sort_values("path").reset_index(drop=True)
+
+
+@dataclass
+class ClipInputs:
+    """What a classifier sees of some clips: ``table`` (one row per clip), ``waves [N, n_samples]`` float32
+    (None when no model needs them) and ``logmels [N, n_mels, n_frames]`` float32 in dB (not standardised)."""
+
+    table: pd.DataFrame
+    waves: np.ndarray | None
+    logmels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def subset(self, rows) -> "ClipInputs":
+        """The clips selected by ``rows`` (a boolean mask or integer positions), e.g. a training subsample of the
+        reference clips: ``inputs.subset(inputs.table["path"].isin(sample["path"]))``."""
+        rows = np.asarray(rows)
+        rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(int)
+        return ClipInputs(self.table.iloc[rows].reset_index(drop=True),
+                          None if self.waves is None else self.waves[rows], self.logmels[rows])
+
+
+def load_clip_inputs(table: pd.DataFrame, params: LogMelParams = LogMelParams(), cache_dir="data/cache",
+                     device="auto", waves: bool = True) -> ClipInputs:
+    """Waveforms (``waves=True``) and cached log-mels (:func:`asd_utils.features.log_mel_dataset`) of ``table``'s clips."""
+    table = table.reset_index(drop=True)
+    paths = table["path"].tolist()
+    logmels = log_mel_dataset(paths, params, cache_dir=cache_dir, device=device)
+    return ClipInputs(table, load_batch(paths, sr=params.sr) if waves else None, logmels)
+
+
+def logmel_stats(logmels) -> tuple[float, float]:
+    """One mean and one standard deviation (dB) of training log-mels, used to standardise every input."""
+    logmels = np.asarray(logmels, dtype=np.float64)
+    return float(logmels.mean()), float(logmels.std() + 1e-8)
+
+
+# ------------------------------------------------------------------------------------------------- models
+def build_classifier(kind: str, num_classes: int, n_samples: int = 160000,
+                     params: LogMelParams = LogMelParams(), **options) -> torch.nn.Module:
+    """A classifier of ``kind`` (``resnet50_baseline``, ``stgramnet``, ``sepstgramnet``) for ``num_classes`` ids.
+
+    ``n_samples`` (clip length) and ``params`` (``n_mels``, ``n_fft`` = Tgram window, ``hop_length``) size the
+    TgramNet so that the Tgram has the log-mel's shape. ``options`` go to the constructor (``head="arcface"``,
+    ``pretrained_backbone=True``, ``hidden=256``, ...). The recipe is kept in ``model.spec`` for checkpoints, and
+    ``model.weights_loaded`` says whether ImageNet weights were requested *and* could be loaded.
+    """
+    if kind not in CLASSIFIER_KINDS:
+        raise ValueError(f"unknown classifier kind {kind!r}; expected one of {sorted(CLASSIFIER_KINDS)}")
+    kwargs = dict(options)
+    if kind != "resnet50_baseline":
+        kwargs.update(n_mels=params.n_mels, n_samples=n_samples, win_length=params.n_fft, hop_length=params.hop_length)
+    requested = bool(kwargs.get("pretrained", kwargs.get("pretrained_backbone", False)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = CLASSIFIER_KINDS[kind](num_classes, **kwargs)
+    fallback = False
+    for warning in caught:  # re-emit, and note whether the ImageNet weights fell back to random init
+        fallback |= "RANDOM initialisation" in str(warning.message)
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    model.spec = {"kind": kind, "num_classes": num_classes, "options": kwargs}
+    model.weights_loaded = requested and not fallback
+    return model
+
+
+def _is_frozen_baseline(model) -> bool:
+    return isinstance(model, ResNet50Baseline) and model.freeze_backbone
+
+
+def _standardised(logmels, norm) -> torch.Tensor:
+    mean, std = norm
+    return (torch.as_tensor(logmels, dtype=torch.float32) - mean) / std
+
+
+def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[float, float], device="cpu",
+                      batch_size: int = 16) -> np.ndarray:
+    """Backbone features ``[N, 2048]`` of a frozen :class:`ResNet50Baseline`, computed once (eval mode, no grad)."""
+    model.to(device).eval()
+    logmels = _standardised(inputs.logmels, norm)
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(logmels), batch_size):
+            out.append(model.embed(logmels[start:start + batch_size].to(device)).cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, model.embedding_dim), dtype=np.float32)
+
+
+def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, float], *, epochs: int, batch_size: int,
+                     learning_rate: float, device="auto", seed: int = 0, progress: bool = True,
+                     embeddings=None, desc: str = "classifier") -> TrainingHistory:
+    """Train ``model`` to predict ``classes [N]`` from ``inputs`` with :func:`asd_utils.training.fit` (Adam, cross-entropy
+    or ArcFace via ``model.loss``). Log-mels are standardised with ``norm = (mean, std)``.
+
+    A frozen :class:`ResNet50Baseline` trains only its head on backbone embeddings computed once (pass them as
+    ``embeddings`` to reuse them); the returned ``seconds`` include that embedding pass.
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
+    labels = torch.as_tensor(np.asarray(classes), dtype=torch.long)
+    started = time.perf_counter()
+    fold = None
+    if _is_frozen_baseline(model):
+        if embeddings is None:
+            embeddings = frozen_embeddings(model, inputs, norm, device)
+        embeddings = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32)
+        if isinstance(model.head, torch.nn.Linear):  # linear probe on standardised features (see _fold_standardisation)
+            fold = embeddings.mean(dim=0), embeddings.std(dim=0) + 1e-6
+            embeddings = (embeddings - fold[0]) / fold[1]
+        keys, source, parameters = ("embedding", "label"), TensorBatches(embeddings, labels), model.head.parameters()
+    else:
+        keys = tuple(k for k in ("wave", "logmel") if k in model.required_inputs) + ("label",)
+        tensors = {"wave": inputs.waves, "logmel": _standardised(inputs.logmels, norm) if "logmel" in keys else None}
+        if "wave" in keys and inputs.waves is None:
+            raise ValueError(f"{type(model).__name__} needs waveforms: load_clip_inputs(..., waves=True)")
+        source, parameters = TensorBatches(*[tensors[k] for k in keys[:-1]], labels), None
+
+    def loss_fn(net, batch):
+        return net.loss(dict(zip(keys, batch)))
+
+    history = fit(model, source, loss_fn, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                  device=device, seed=seed, progress=progress, parameters=parameters, desc=desc)
+    if fold is not None:
+        _fold_standardisation(model.head, *fold)
+    history.seconds = time.perf_counter() - started
+    return history
+
+
+def _fold_standardisation(head: torch.nn.Linear, mean: torch.Tensor, std: torch.Tensor) -> None:
+    """Turn a head trained on ``(e - mean) / std`` into one that takes the raw embedding ``e`` (same logits).
+
+    Frozen-backbone features can sit far from zero with a tiny spread (a randomly initialised ResNet-50 gives
+    values around 30 that vary by 0.5 between clips); Adam on such inputs swings the logits by tens per step. So the
+    head is trained on standardised features, then ``W' = W / std`` and ``b' = b - W' @ mean``: the model keeps the
+    report's architecture (``Linear(2048, C)`` on the backbone output) and needs no extra state.
+    """
+    with torch.no_grad():
+        weight = head.weight / std.to(head.weight.device)
+        head.bias -= weight @ mean.to(head.weight.device)
+        head.weight.copy_(weight)
+
+
+def recalibrate_batchnorm(model, inputs: ClipInputs, norm: tuple[float, float], device="auto",
+                          batch_size: int = 8) -> int:
+    """Recompute the BatchNorm running statistics of ``model`` as exact averages over ``inputs`` ("precise BN").
+
+    In training mode BatchNorm normalises with the statistics of the current batch; in eval mode it uses running
+    averages updated with momentum 0.1, which lag behind the weights when these still change fast (a few dozen Adam
+    steps at learning rate 1e-3). The network then classifies well while training and badly in eval mode. One
+    forward pass over normal clips in training mode, without gradients and with cumulative averaging, fixes the
+    statistics; no weight changes. A frozen :class:`ResNet50Baseline` is left untouched. Returns the number of
+    BatchNorm layers recalibrated.
+    """
+    if _is_frozen_baseline(model):
+        return 0
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not layers:
+        return 0
+    device = resolve_device(device) if isinstance(device, str) else device
+    momenta = [m.momentum for m in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative moving average = exact mean over the batches seen
+    model.to(device).train()
+    # full batches only (each batch counts equally in the average), unless there are fewer clips than one batch
+    stop = len(inputs) - len(inputs) % batch_size if len(inputs) >= batch_size else len(inputs)
+    with torch.no_grad():
+        for start in range(0, stop, batch_size):
+            wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:start + batch_size]).to(device)
+            model(wave=wave, logmel=_standardised(inputs.logmels[start:start + batch_size], norm).to(device))
+    for layer, momentum in zip(layers, momenta):
+        layer.momentum = momentum
+    model.eval()
+    return len(layers)
+
+
+def predict(model, inputs: ClipInputs, norm: tuple[float, float], device="auto", batch_size: int = 16,
+            embeddings=None) -> tuple[np.ndarray, np.ndarray]:
+    """Logits ``[N, C]`` and embeddings ``[N, D]`` (float32) of ``inputs`` in eval mode, without labels (no margin).
+
+    ``embeddings`` (a frozen baseline's precomputed features) skips the backbone and runs only the head.
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
+    model.to(device).eval()
+    logits, embeds = [], []
+    with torch.no_grad():
+        for start in range(0, len(inputs), batch_size):
+            stop = min(start + batch_size, len(inputs))
+            if embeddings is not None:
+                emb = torch.as_tensor(np.asarray(embeddings[start:stop]), dtype=torch.float32).to(device)
+                out = model.classify(emb)
+            else:
+                wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:stop]).to(device)
+                logmel = _standardised(inputs.logmels[start:stop], norm).to(device)
+                out, emb = model(wave=wave, logmel=logmel)
+            logits.append(out.float().cpu())
+            embeds.append(emb.float().cpu())
+    if not logits:
+        raise ValueError("no clips to predict")
+    return torch.cat(logits).numpy(), torch.cat(embeds).numpy()
+
+
+def id_accuracy(logits, classes) -> float:
+    """Share of clips whose arg-max class is their own machine id."""
+    return float(np.mean(np.argmax(np.asarray(logits), axis=1) == np.asarray(classes)))
+
+
+def confusion_matrix(logits, classes, num_classes: int) -> np.ndarray:
+    """Counts ``[true id, predicted id]`` (int) of the arg-max predictions."""
+    matrix = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(matrix, (np.asarray(classes), np.argmax(np.asarray(logits), axis=1)), 1)
+    return matrix
+
+
+def p_own_id(logits, classes) -> np.ndarray:
+    """``softmax(logits)[id]`` per clip (float64): 1.0 means the classifier is certain the clip is its own machine."""
+    logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
+    index = torch.as_tensor(np.asarray(classes), dtype=torch.long)
+    return torch.softmax(logits, dim=1).gather(1, index[:, None])[:, 0].numpy()
+
+
+# ------------------------------------------------------------------------------------------------- the whole run
+@dataclass
+class ClassifierRun:
+    """Everything one trained classifier produced: model, class mapping, history, logits/embeddings, scores.
+
+    ``train_*`` describe the normal reference clips of the distance scores (the training clips unless
+    :func:`run_classifier` got another ``reference``); ``scores`` maps the keys of :data:`SCORE_LABELS` to
+    ``[n_test]`` arrays (rows of ``test_table``).
+    """
+
+    name: str
+    model: torch.nn.Module
+    mapping: dict[str, int]
+    norm: tuple[float, float]
+    history: TrainingHistory
+    hyperparameters: dict
+    train_table: pd.DataFrame
+    test_table: pd.DataFrame
+    train_logits: np.ndarray
+    train_embeddings: np.ndarray
+    test_logits: np.ndarray
+    test_embeddings: np.ndarray
+    scores: dict = field(default_factory=dict)
+
+    @property
+    def train_classes(self) -> np.ndarray:
+        return class_indices(self.train_table["machine_id"], self.mapping)
+
+    @property
+    def test_classes(self) -> np.ndarray:
+        return class_indices(self.test_table["machine_id"], self.mapping)
+
+    @property
+    def n_params(self) -> int:
+        """Trainable parameters (only the head for a frozen ResNet-50 baseline)."""
+        return count_parameters(self.model)
+
+    @property
+    def p_id(self) -> np.ndarray:
+        """``softmax(z)[id]`` of every test clip."""
+        return p_own_id(self.test_logits, self.test_classes)
+
+    def id_accuracy(self, split: str = "test") -> float:
+        logits, classes = ((self.test_logits, self.test_classes) if split == "test"
+                           else (self.train_logits, self.train_classes))
+        return id_accuracy(logits, classes)
+
+    def confusion(self) -> pd.DataFrame:
+        """Test-clip confusion matrix as a DataFrame (rows: true id, columns: predicted id)."""
+        ids = sorted(self.mapping, key=self.mapping.get)
+        matrix = confusion_matrix(self.test_logits, self.test_classes, len(ids))
+        return pd.DataFrame(matrix, index=pd.Index(ids, name="true id"), columns=pd.Index(ids, name="predicted"))
+
+    def metrics(self, max_fpr: float = 0.1) -> dict[str, dict]:
+        """metrics.json entries ``{"<name> · <score>": {per_id, means, pooled, n_params, train_seconds, hyperparameters}}``."""
+        out = {}
+        for key, values in self.scores.items():
+            out[f"{self.name} · {SCORE_LABELS.get(key, key)}"] = {
+                **evaluate_scores(self.test_table, values, max_fpr=max_fpr), "n_params": self.n_params,
+                "train_seconds": round(self.history.seconds, 2), "hyperparameters": dict(self.hyperparameters)}
+        return out
+
+
+def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epochs: int, batch_size: int,
+                   learning_rate: float, device="auto", seed: int = 0, progress: bool | None = None,
+                   hyperparameters: dict | None = None, reference: ClipInputs | None = None,
+                   precise_bn: bool = True) -> ClassifierRun:
+    """Train ``model`` on ``train`` (classes = the ids present there), score ``test`` with every classifier score.
+
+    ``model`` comes from :func:`build_classifier` with ``num_classes = len(class_mapping(train ids))``.
+    ``reference``: normal clips whose embeddings define "normal" for the distance scores (default: ``train``). A
+    network trained on a subsample can take every training clip as reference: a forward pass costs about a third of a
+    training step, and the per-id mean and covariance of the Mahalanobis score need many clips.
+    The run's ``train_*`` fields describe the reference clips. ``precise_bn`` recomputes the BatchNorm statistics
+    on the training clips after training (:func:`recalibrate_batchnorm`), counted as training time.
+    ``hyperparameters`` are recorded in the metrics (epochs, batch size, learning rate, clip counts are added).
+    ``progress=None`` shows a progress bar unless the environment sets ``TQDM_DISABLE`` (headless runs: tqdm's
+    notebook bar ignores that variable by itself).
+    """
+    if progress is None:
+        progress = os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes")
+    mapping = class_mapping(train.table["machine_id"])
+    if getattr(model, "num_classes", len(mapping)) != len(mapping):
+        raise ValueError(f"model has {model.num_classes} classes but the training data has {len(mapping)} ids")
+    train_classes = class_indices(train.table["machine_id"], mapping)
+    test_classes = class_indices(test.table["machine_id"], mapping)
+    norm = logmel_stats(train.logmels)
+    device = resolve_device(device) if isinstance(device, str) else device
+    started = time.perf_counter()
+    frozen = frozen_embeddings(model, train, norm, device) if _is_frozen_baseline(model) else None
+    embedding_seconds = time.perf_counter() - started
+    history = train_classifier(model, train, train_classes, norm, epochs=epochs, batch_size=batch_size,
+                               learning_rate=learning_rate, device=device, seed=seed, progress=progress,
+                               embeddings=frozen, desc=name)
+    if reference is None or reference.table["path"].tolist() == train.table["path"].tolist():
+        reference = train
+    started = time.perf_counter()
+    if precise_bn:
+        recalibrate_batchnorm(model, train, norm, device, batch_size=max(batch_size, 8))
+    # a frozen backbone's one embedding pass and the BatchNorm recalibration count as training time
+    history.seconds += embedding_seconds + time.perf_counter() - started
+    ref_logits, ref_emb = predict(model, reference, norm, device, embeddings=frozen if reference is train else None)
+    ref_classes = class_indices(reference.table["machine_id"], mapping)
+    test_logits, test_emb = predict(model, test, norm, device)
+    hyper = {**(hyperparameters or {}), "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+             "n_train_clips": len(train), "n_reference_clips": len(reference), "precise_bn": precise_bn,
+             "classes": sorted(mapping, key=mapping.get)}
+    run = ClassifierRun(name, model, mapping, norm, history, hyper, reference.table, test.table,
+                        ref_logits, ref_emb, test_logits, test_emb)
+    run.scores = classifier_scores(test_logits, test_emb, test_classes, ref_emb, ref_classes)
+    return run
+
+
+# ------------------------------------------------------------------------------------------------- results files
+def scores_frame(run: ClassifierRun) -> pd.DataFrame:
+    """Per-clip scores in long format: one row per (test clip, score) with ``file_name, dataset, machine_id, y,
+    anomaly_type`` (when known), ``model`` (``"<name> · <score>"``), ``score``, ``p_id`` and ``predicted_id``."""
+    ids = np.array(sorted(run.mapping, key=run.mapping.get))
+    base = run.test_table[[c for c in ("file_name", "dataset", "machine_id", "y", "anomaly_type", "severity")
+                           if c in run.test_table.columns]].copy()
+    base["p_id"] = run.p_id
+    base["predicted_id"] = ids[np.argmax(run.test_logits, axis=1)]
+    frames = [base.assign(model=f"{run.name} · {SCORE_LABELS.get(k, k)}", score=v) for k, v in run.scores.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_scores_csv(path, runs: list[ClassifierRun]) -> Path:
+    """Write the :func:`scores_frame` of several runs to one CSV, atomically; returns the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        pd.concat([scores_frame(r) for r in runs], ignore_index=True).to_csv(tmp, index=False, float_format="%.6g")
+    return path
+
+
+def save_classifier(path, run: ClassifierRun, params: LogMelParams = LogMelParams()) -> Path:
+    """Save a trained classifier atomically as a dict: ``state_dict``, the recipe (``kind``, ``num_classes``,
+    ``options``), ``classes`` (machine ids in class order), ``norm`` (log-mel mean, std), ``feature_params``,
+    ``hyperparameters`` and the training embeddings + classes (so embedding scores need no training data)."""
+    spec = getattr(run.model, "spec", None)
+    if spec is None:
+        raise ValueError("the model was not made by build_classifier (no model.spec); cannot describe it")
+    payload = {"format": CHECKPOINT_FORMAT, "name": run.name, **spec,
+               "state_dict": {k: v.detach().cpu() for k, v in run.model.state_dict().items()},
+               "classes": sorted(run.mapping, key=run.mapping.get), "norm": tuple(run.norm),
+               "feature_params": asdict(params), "hyperparameters": dict(run.hyperparameters),
+               "train_embeddings": torch.as_tensor(run.train_embeddings),
+               "train_classes": torch.as_tensor(run.train_classes)}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild a classifier saved by :func:`save_classifier`: returns ``(model in eval mode, checkpoint dict)``.
+    Use ``checkpoint["norm"]`` with :func:`predict` and ``LogMelParams(**checkpoint["feature_params"])``."""
+    checkpoint = torch.load(Path(path), map_location="cpu", weights_only=False)
+    if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: not a classifier checkpoint of format {CHECKPOINT_FORMAT!r}")
+    options = {k: (False if k in ("pretrained", "pretrained_backbone") else v) for k, v in checkpoint["options"].items()}
+    model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
+    model.load_state_dict(checkpoint["state_dict"])
+    model.spec = {k: checkpoint[k] for k in ("kind", "num_classes", "options")}
+    return model.to(resolve_device(device) if isinstance(device, str) else device).eval(), checkpoint
+
+
+# ------------------------------------------------------------------------------------------------- analysis
+def fault_type_auc(table: pd.DataFrame, scores, column: str = "anomaly_type") -> pd.DataFrame | None:
+    """AUC of each fault type against the normal clips, per machine id and over all ids (``None`` without ``column``,
+    i.e. on real data). Rows: fault types; columns: ids, ``"all ids"`` (pooled) and ``"n clips"``."""
+    if column not in table.columns:
+        return None
+    labelled = table.assign(score=np.asarray(scores, dtype=float))[table["y"].notna().to_numpy()]
+    normal = labelled[labelled["y"] == 0]
+    rows = {}
+    for fault, faulty in labelled[labelled["y"] == 1].groupby(column):
+        row = {}
+        for machine_id in sorted(labelled["machine_id"].unique()):
+            a, n = faulty[faulty["machine_id"] == machine_id], normal[normal["machine_id"] == machine_id]
+            row[machine_id] = (auc_pauc(np.r_[np.zeros(len(n)), np.ones(len(a))], np.r_[n["score"], a["score"]])[0]
+                               if len(a) and len(n) else np.nan)
+        both = pd.concat([normal, faulty])
+        row["all ids"] = auc_pauc(both["y"], both["score"])[0] if len(normal) else np.nan
+        row["n clips"] = len(faulty)
+        rows[fault] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(column)
+
+
+def earlier_results(output_dir, stems) -> tuple[pd.DataFrame, list[str]]:
+    """Results of earlier notebooks from the sibling folders of ``output_dir`` (``<parent>/<stem>/metrics.json``).
+
+    Returns ``(table, missing)``: one row per (notebook, model) as :func:`asd_utils.runner.collect_summary`, and the
+    stems whose metrics.json does not exist (yet).
+    """
+    from .runner import collect_summary
+
+    parent = Path(output_dir).parent
+    missing = [stem for stem in stems if not (parent / stem / "metrics.json").is_file()]
+    found = [stem for stem in stems if stem not in missing]
+    table = collect_summary(parent, stems=found, timings={}) if found else pd.DataFrame()
+    return table.drop(columns=["notebook_seconds"], errors="ignore"), missing
+
+
+# ------------------------------------------------------------------------------------------------- figures
+def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr: float = 0.1):
+    """ROC curve of each score (``{label: [n] array}``), one panel per machine id; the pAUC region is shaded."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    ids = sorted(table.loc[table["y"].notna(), "machine_id"].unique())
+    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.6), sharey=True, squeeze=False)
+    for ax, machine_id in zip(axes[0], ids):
+        mask = ((table["machine_id"] == machine_id) & table["y"].notna()).to_numpy()
+        for label, values in scores.items():
+            fpr, tpr, _ = roc_curve(table["y"][mask], np.asarray(values)[mask])
+            auc = auc_pauc(table["y"][mask], np.asarray(values)[mask], max_fpr)[0]
+            ax.plot(fpr, tpr, label=f"{label} ({auc:.2f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+        ax.axvspan(0, max_fpr, color="grey", alpha=0.12)
+        ax.set(title=machine_id, xlabel="false-positive rate")
+        ax.legend(fontsize=7, loc="lower right", title="score (AUC)", title_fontsize=7)
+    axes[0, 0].set_ylabel("true-positive rate")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
+                             log_scale=("1-softmax", "neg log prob")):
+    """Histograms of each score for normal vs anomalous test clips (all ids together), one panel per score.
+
+    Scores named in ``log_scale`` are shown as ``log10(score)`` (floored at 1e-17), where saturated clips pile up.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.2), squeeze=False)
+    y = table["y"].to_numpy()
+    for ax, (label, values) in zip(axes[0], scores.items()):
+        values = np.asarray(values, dtype=float)
+        if label in log_scale:
+            values = np.log10(np.maximum(values, 1e-17))
+        bins = np.histogram_bin_edges(values[np.isfinite(values)], bins=30)
+        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
+            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
+        ax.set(title=label, xlabel="log10(score)" if label in log_scale else "anomaly score", ylabel="test clips")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_p_id(runs: list[ClassifierRun], threshold: float = 0.999):
+    """Saturation check, one panel per run: histogram of ``log10(1 - softmax(z)[id])`` for normal vs anomalous test
+    clips. Right: the classifier doubts the clip's id; left of the dashed line: ``p(id) > threshold``; at -17: ``1 - p``
+    is exactly 0 in floating point, so Eq. 1 cannot rank those clips at all."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.3), squeeze=False)
+    for ax, run in zip(axes[0], runs):
+        p, y = run.p_id, run.test_table["y"].to_numpy()
+        values = np.log10(np.maximum(1.0 - p, 1e-17))
+        bins = np.linspace(-17.5, 0.5, 37)
+        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
+            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
+        ax.axvline(np.log10(1 - threshold), color="black", ls="--", lw=0.8, label=f"p(id) = {threshold}")
+        ax.set(title=f"{run.name}\n{np.mean(p > threshold):.0%} of test clips have p(id) > {threshold}",
+               xlabel="log10(1 - p(id))   (-17: exactly 1 - p = 0)", ylabel="test clips")
+        ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(run: ClassifierRun, ax=None):
+    """Heat map of the test clips' id confusion matrix (counts), normal and anomalous clips together."""
+    import matplotlib.pyplot as plt
+
+    confusion = run.confusion()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.2))
+    ax.imshow(confusion.to_numpy(), cmap="Blues")
+    for (i, j), count in np.ndenumerate(confusion.to_numpy()):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > confusion.to_numpy().max() / 2 else "black")
+    ax.set(xticks=range(len(confusion)), yticks=range(len(confusion)), xticklabels=confusion.columns,
+           yticklabels=confusion.index, xlabel="predicted id", ylabel="true id",
+           title=f"{run.name}: id accuracy {run.id_accuracy():.1%}")
+    return ax

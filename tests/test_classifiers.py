@@ -1,0 +1,231 @@
+"""The machine-id classifier pipeline (asd_utils.classifiers): shapes, classes, Eq. 1, a tiny training run, the
+frozen ResNet-50 baseline, checkpoints, and the training settings of notebooks 04-06."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from asd_utils import classifiers as cl
+from asd_utils import profiles
+from asd_utils.data import dataset_table, select
+from asd_utils.features import LogMelParams, log_mel
+from asd_utils.metrics import write_metrics_json
+from asd_utils.models import MachineIdClassifier
+from asd_utils.runner import list_notebooks
+from asd_utils.utils import set_seed
+from helpers import machine_like, make_layout
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """These tests push tiny batches through ResNets: one thread is faster, and on a busy machine two threads that wait
+    for each other at every operation can be ten times slower. The previous setting is restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _inputs(machine_ids, labels=None, seconds=10.0, waves=True):
+    """ClipInputs of synthetic machine-like clips (no files): one row per id in ``machine_ids``."""
+    wave = np.stack([machine_like(seed=i, seconds=seconds) for i in range(len(machine_ids))])
+    labels = labels if labels is not None else [0.0] * len(machine_ids)
+    table = pd.DataFrame({"path": [f"clip{i}.wav" for i in range(len(machine_ids))],
+                          "file_name": [f"clip{i}.wav" for i in range(len(machine_ids))],
+                          "machine_id": list(machine_ids), "y": labels})
+    return cl.ClipInputs(table, wave if waves else None, log_mel(wave))
+
+
+@pytest.mark.parametrize("kind, options, dim", [("stgramnet", {}, 512), ("sepstgramnet", {"hidden": 64}, 64),
+                                                ("resnet50_baseline", {"pretrained": False}, 2048)])
+def test_predict_shapes_for_a_10_second_clip(kind, options, dim):
+    inputs = _inputs(["id_00", "id_02"])
+    assert inputs.logmels.shape == (2, 128, 313)
+    model = cl.build_classifier(kind, num_classes=3, n_samples=inputs.waves.shape[1], **options)
+    logits, embeddings = cl.predict(model, inputs, cl.logmel_stats(inputs.logmels), device="cpu")
+    assert logits.shape == (2, 3) and embeddings.shape == (2, dim)
+    assert np.isfinite(logits).all() and np.isfinite(embeddings).all()
+
+
+def test_classes_are_the_ids_present_in_the_training_data(tmp_path):
+    assert cl.class_mapping(["id_04", "id_00", "id_02", "id_00"]) == {"id_00": 0, "id_02": 1, "id_04": 2}
+    assert cl.class_mapping(["id_05", "id_01", "id_03"]) == {"id_01": 0, "id_03": 1, "id_05": 2}
+    four = cl.class_mapping(["id_06", "id_00", "id_04", "id_02"])  # the real dev data has four slider ids
+    assert list(four.items()) == [("id_00", 0), ("id_02", 1), ("id_04", 2), ("id_06", 3)]
+    np.testing.assert_array_equal(cl.class_indices(["id_04", "id_00"], four), [2, 0])
+    with pytest.raises(ValueError, match="id_01"):
+        cl.class_indices(["id_01"], four)
+    table = dataset_table(make_layout(tmp_path, n_train=2, n_test=1))
+    assert cl.class_mapping(select(table, "dev", "train")["machine_id"]) == {"id_00": 0, "id_02": 1}
+    assert cl.class_mapping(select(table, "eval", "train")["machine_id"]) == {"id_01": 0}
+
+
+def test_subsample_per_id_is_seeded_and_capped():
+    table = pd.DataFrame({"path": [f"{m}_{i}" for m in ("id_00", "id_02") for i in range(10)],
+                          "machine_id": ["id_00"] * 10 + ["id_02"] * 10})
+    a, b = cl.subsample_per_id(table, 3, seed=1), cl.subsample_per_id(table, 3, seed=1)
+    assert a.groupby("machine_id").size().tolist() == [3, 3]
+    pd.testing.assert_frame_equal(a, b)
+    assert len(cl.subsample_per_id(table, 0)) == 20 and len(cl.subsample_per_id(table, 50)) == 20
+
+
+class _FixedLogits(MachineIdClassifier):
+    """A fake classifier whose logits are a known table row: the clip's log-mel frame 0 has its maximum at the row
+    number (an argmax survives the pipeline's standardisation)."""
+
+    required_inputs = ("logmel",)
+
+    def __init__(self, table):
+        super().__init__()
+        self.num_classes = table.shape[1]
+        self.register_buffer("table", torch.as_tensor(table, dtype=torch.float32))
+        self.unused = nn.Parameter(torch.zeros(1))  # the optimiser needs one parameter
+        self.head = nn.Identity()
+
+    def embed_inputs(self, wave, logmel):
+        return self.table[logmel[:, :, 0].argmax(dim=1)]
+
+
+def test_eq1_and_neg_log_prob_on_known_logits_through_the_pipeline():
+    known = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0], [0.0, 40.0]])
+    logmels = np.zeros((4, 8, 5), dtype=np.float32)
+    logmels[np.arange(4), np.arange(4), 0] = 10.0
+    test = cl.ClipInputs(pd.DataFrame({"file_name": list("abcd"), "machine_id": ["id_00", "id_00", "id_02", "id_02"],
+                                       "y": [0.0, 1.0, 0.0, 1.0]}), None, logmels)
+    train = cl.ClipInputs(test.table.copy(), None, logmels.copy())
+    run = cl.run_classifier("fixed", _FixedLogits(known), train, test, epochs=0, batch_size=2, learning_rate=1e-3,
+                            device="cpu", progress=False)
+    np.testing.assert_allclose(run.test_logits, known, atol=1e-6)
+    own = [0, 0, 1, 1]
+    expected = [1 - math.exp(z[c]) / sum(math.exp(v) for v in z) for z, c in zip(known, own)]
+    np.testing.assert_allclose(run.scores["1-softmax"], expected, atol=1e-7)  # 0.119, 0.953, 0.5, ~0
+    np.testing.assert_allclose(run.scores["neg_log_prob"], [-math.log(1 - e) for e in expected[:3]] + [math.exp(-40)],
+                               rtol=1e-6)
+    assert run.scores["1-softmax"][3] == 0.0 < run.scores["neg_log_prob"][3]  # saturated, yet still ranked
+    np.testing.assert_allclose(run.p_id, 1 - np.array(expected), atol=1e-7)
+    assert run.id_accuracy() == 0.5  # b has id_00 but a larger id_02 logit; c's tie goes to the first class
+    assert run.confusion().to_numpy().tolist() == [[1, 1], [1, 1]]
+
+
+@pytest.fixture(scope="module")
+def tiny_inputs(tmp_path_factory):
+    """Training and test ClipInputs of a miniature DCASE layout: dev ids 00 and 02, 3 training and 2 + 2 test clips
+    per id, 0.5 s long (log-mels of 128 x 16, the smallest a ResNet takes)."""
+    table = dataset_table(make_layout(tmp_path_factory.mktemp("tiny_layout"), n_train=3, n_test=2, seconds=0.5))
+    return tuple(cl.load_clip_inputs(select(table, "dev", split), LogMelParams(), cache_dir=None, device="cpu")
+                 for split in ("train", "test"))
+
+
+@pytest.mark.parametrize("kind, options", [("stgramnet", {}), ("stgramnet", {"head": "arcface"}),
+                                           ("sepstgramnet", {"hidden": 32})])
+def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoints(tmp_path, tiny_inputs, kind,
+                                                                                   options):
+    set_seed(0)
+    train, test = tiny_inputs
+    params = LogMelParams()
+    assert train.waves.shape == (6, 8000) and train.logmels.shape == (6, 128, 16)
+    model = cl.build_classifier(kind, num_classes=2, n_samples=8000, params=params, **options)
+    run = cl.run_classifier(kind, model, train, test, epochs=1, batch_size=2, learning_rate=1e-3, device="cpu",
+                            progress=False, hyperparameters={"note": "tiny"})
+    assert len(run.history.train_loss) == 1 and math.isfinite(run.history.train_loss[0])
+    assert set(run.scores) == set(cl.SCORE_LABELS)
+    for values in run.scores.values():
+        assert values.shape == (len(test),) and np.isfinite(values).all()
+    models = run.metrics()
+    assert sorted(models) == sorted(f"{kind} · {label}" for label in cl.SCORE_LABELS.values())
+    for metrics in models.values():
+        assert set(metrics["per_id"]) == {"id_00", "id_02"} and 0 <= metrics["pooled_auc"] <= 1
+        assert metrics["hyperparameters"]["epochs"] == 1 and metrics["hyperparameters"]["note"] == "tiny"
+        assert metrics["n_params"] > 0
+    payload = json.loads(write_metrics_json(tmp_path / "out", "05_x", "data", models, profile="tiny").read_text())
+    assert payload["models"][f"{kind} · Mahalanobis"]["mean_auc"] == pytest.approx(models[f"{kind} · Mahalanobis"]["mean_auc"])
+    scores = pd.read_csv(cl.write_scores_csv(tmp_path / "out" / "scores.csv", [run]))
+    assert len(scores) == 4 * len(test) and {"file_name", "machine_id", "y", "model", "score"} <= set(scores.columns)
+    reloaded, checkpoint = cl.load_classifier(cl.save_classifier(tmp_path / "out" / "models" / "m.pt", run, params))
+    assert checkpoint["classes"] == ["id_00", "id_02"] and checkpoint["train_embeddings"].shape[0] == len(train)
+    logits, _ = cl.predict(reloaded, test, checkpoint["norm"], device="cpu")
+    np.testing.assert_allclose(logits, run.test_logits, rtol=1e-4, atol=1e-4)
+
+
+def test_resnet50_baseline_trains_only_its_head(tiny_inputs):
+    set_seed(0)
+    train, test = tiny_inputs
+    model = cl.build_classifier("resnet50_baseline", num_classes=2, pretrained=False)
+    assert not model.weights_loaded
+    backbone = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    head = {k: v.clone() for k, v in model.head.state_dict().items()}
+    run = cl.run_classifier("r50", model, train, test, epochs=20, batch_size=4, learning_rate=1e-2, device="cpu",
+                            progress=False)
+    assert all(torch.equal(v, model.backbone.state_dict()[k]) for k, v in backbone.items())
+    assert not torch.equal(head["weight"], model.head.weight)
+    assert run.n_params == 2048 * 2 + 2
+    # the head learnt on standardised embeddings; folded back into its weights it must still fit its 6 clips
+    # (unfolded, raw features around 30 +- 0.5 would give every clip the same class)
+    assert run.id_accuracy("train") == 1.0
+    # the full forward pass must give the logits computed from the cached embeddings
+    logits, embeddings = cl.predict(model, train, run.norm, device="cpu")
+    np.testing.assert_allclose(logits, run.train_logits, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(embeddings, run.train_embeddings, rtol=1e-5, atol=1e-5)
+
+
+def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
+    set_seed(0)
+    inputs = _inputs(["id_00", "id_02"] * 3, seconds=1.0)
+    norm = cl.logmel_stats(inputs.logmels)
+    model = cl.build_classifier("stgramnet", num_classes=2, n_samples=16000)
+    weights = {k: v.clone() for k, v in model.named_parameters()}
+    seen = []
+    hook = model.backbone.bn1.register_forward_hook(lambda module, args, out: seen.append(args[0].mean(dim=(0, 2, 3))))
+    assert cl.recalibrate_batchnorm(model, inputs, norm, device="cpu", batch_size=3) == 20  # 20 BatchNorms in a ResNet-18
+    hook.remove()
+    assert len(seen) == 2 and not model.training
+    torch.testing.assert_close(model.backbone.bn1.running_mean, torch.stack(seen).mean(dim=0))
+    assert model.backbone.bn1.momentum == 0.1
+    assert all(torch.equal(v, dict(model.named_parameters())[k]) for k, v in weights.items())
+
+
+def test_fault_type_auc_per_id_and_pooled():
+    table = pd.DataFrame({"machine_id": ["id_00"] * 4 + ["id_02"] * 4, "y": [0, 0, 1, 1, 0, 0, 1, 1.0],
+                          "anomaly_type": ["none", "none", "a", "b", "none", "none", "a", "b"]})
+    scores = [0, 1, 2, 0.5, 0, 1, 0.5, 3]
+    frame = cl.fault_type_auc(table, scores)
+    assert frame.loc["a", "id_00"] == 1.0 and frame.loc["a", "id_02"] == 0.5
+    assert frame.loc["b", "id_00"] == 0.5 and frame.loc["b", "id_02"] == 1.0
+    assert frame.loc["a", "n clips"] == 2
+    assert cl.fault_type_auc(table.drop(columns="anomaly_type"), scores) is None
+
+
+def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
+    metrics = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+               "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
+    write_metrics_json(tmp_path / "03_autoencoder_baselines", "03_autoencoder_baselines", "d", {"AE": metrics})
+    table, missing = cl.earlier_results(tmp_path / "05_stgramnet", ["03_autoencoder_baselines", "04_resnet_baseline"])
+    assert missing == ["04_resnet_baseline"]
+    assert table["model"].tolist() == ["AE"] and table["mean_auc"].tolist() == [0.8]
+
+
+def test_classifier_settings_match_the_notebooks_and_the_report():
+    report = profiles.CLASSIFIER_TRAINING["dcase"]
+    assert (report["resnet50"]["epochs"], report["resnet50"]["batch_size"], report["resnet50"]["learning_rate"]) == (10, 32, 1e-3)
+    assert (report["stgramnet"]["epochs"], report["stgramnet"]["batch_size"], report["stgramnet"]["learning_rate"]) == (10, 4, 1e-4)
+    assert (report["sepstgramnet"]["epochs"], report["sepstgramnet"]["batch_size"],
+            report["sepstgramnet"]["learning_rate"]) == (9, 4, 1e-3)
+    for number in profiles.CLASSIFIER_NOTEBOOKS:
+        assert profiles.NOTEBOOK_PARAMETERS["tiny"][number] == profiles.classifier_notebook_parameters("tiny", number)
+        assert profiles.notebook_parameters("dcase", f"{number}_x")["EPOCHS"] == report[profiles.CLASSIFIER_NOTEBOOKS[number]]["epochs"]
+    notebooks = {path.name[:2]: path for path in list_notebooks() if path.name[:2] in profiles.CLASSIFIER_NOTEBOOKS}
+    if not notebooks:
+        pytest.skip("notebooks 04-06 do not exist yet")
+    import papermill
+
+    for number, path in notebooks.items():
+        declared = papermill.inspect_notebook(str(path))
+        for name, value in profiles.classifier_notebook_parameters("course", number).items():
+            assert name in declared, f"{path.name} does not declare {name}"
+            assert eval(declared[name]["default"]) == value, f"{path.name}: {name} default differs from the course profile"
