@@ -8,9 +8,8 @@ PROFILE ?= course
 
 .PHONY: run test test-unit notebooks clean-outputs
 
-# Training notebooks checked with nbval-lax (only `# NBVAL_CHECK_OUTPUT` cells are compared). 06 is left out until its
-# stored outputs are regenerated with `make notebooks NOTEBOOKS=06` (it still runs in the tiny papermill test).
-NBVAL_LAX_NOTEBOOKS := $(filter-out notebooks/06_%,$(wildcard notebooks/0[3-9]_*.ipynb))
+# Training notebooks checked with nbval-lax (only `# NBVAL_CHECK_OUTPUT` cells are compared).
+NBVAL_LAX_NOTEBOOKS := $(wildcard notebooks/0[3-9]_*.ipynb)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -10,12 +10,15 @@ share of the budget. Run from the repository root::
     .venv/bin/python benchmarks/bench_course.py --timings-only outputs/course   # just print an earlier run's timings
 
 The synthetic dataset is generated first if it is missing (not counted in the notebooks' times, but in the wall
-time printed at the end). Timings on a shared machine are inflated by other jobs: check ``uptime`` before and after.
+time printed at the end). Timings on a shared machine are inflated by other jobs: the script prints the load average
+before and after and the CPU time the run used, so a run that had the cores to itself can be told from one that
+did not.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -73,13 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = Path(args.out).resolve() if args.out else Path(tmp) / args.profile
         command = [sys.executable, "-m", "asd_utils", "run", "--profile", args.profile, "--out", str(out_dir),
                    "--device", args.device] + (["--notebooks", args.notebooks] if args.notebooks else [])
-        print(f"$ {' '.join(command[1:])}")
+        print(f"$ python {' '.join(command[1:])}")
         print(f"cpu cores: {os.cpu_count()}, load average before: {load_average()}", flush=True)
         started = time.perf_counter()
         result = subprocess.run(command, cwd=REPO, env={**os.environ, "TQDM_DISABLE": "1"})
         wall = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run and its notebook kernels, all reaped
+        cpu = usage.ru_utime + usage.ru_stime
         print(f"\nload average after: {load_average()}; wall time of the command (data generation included): "
-              f"{wall:.1f} s")
+              f"{wall:.1f} s; CPU time of the run and its kernels: {cpu:.0f} s ({cpu / wall:.2f} cores busy on "
+              "average; well below the core count means other jobs took the rest)")
         if result.returncode != 0:
             print(f"the run failed with exit code {result.returncode}", file=sys.stderr)
         try:
