@@ -14,6 +14,7 @@ import math
 from numbers import Real
 
 import pytest
+import soundfile as sf
 
 from asd_utils import profiles, runner
 
@@ -33,6 +34,25 @@ def tiny_data_root(tmp_path_factory):
         raise
     root = tmp_path_factory.mktemp("synthetic_tiny")
     generate_dataset(root, profile="tiny", seed=0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_layout_root(tiny_data_root, tmp_path_factory):
+    """The tiny dataset reshaped like a fresh download of the real DCASE slider data: four development ids
+    (id_06 added as a copy of id_04's clips under the new id), no ``metadata.csv`` (the real data has no fault
+    labels) and no ``eval_data_list.csv`` (the evaluation ground truth is a separate, optional download).
+    The clips are re-written as plain 16-bit WAVs without the generator's comment tag, as real recordings are.
+    """
+    root = tmp_path_factory.mktemp("real_layout")
+    for source in sorted(tiny_data_root.glob("*_data/slider/*/*.wav")):
+        relative = source.relative_to(tiny_data_root)
+        names = [relative] + ([relative.with_name(relative.name.replace("_id_04_", "_id_06_"))]
+                              if relative.parts[0] == "dev_data" and "_id_04_" in relative.name else [])
+        audio, sr = sf.read(source, dtype="int16")
+        for name in names:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            sf.write(root / name, audio, sr, subtype="PCM_16")
     return root
 
 
@@ -99,23 +119,45 @@ def test_metrics_schema_checker_catches_problems():
     assert metrics_schema_problems({**payload, "notebook": "04_y"}, "03_x") == ["notebook is '04_y', expected '03_x'"]
 
 
-@pytest.mark.notebooks
-@pytest.mark.parametrize("notebook", NOTEBOOK_PARAMS)
-def test_notebook_runs_on_tiny_profile(notebook, tiny_data_root, tiny_cache_dir, tmp_path, record_property):
+def run_tiny(notebook, data_root, cache_dir, tmp_path) -> tuple[float, dict | None]:
+    """Execute ``notebook`` with its tiny parameters on ``data_root``; its run time and metrics.json (checked
+    against the course schema), or None when it writes none. A failing cell fails the test with its number."""
     stem = notebook.stem
     output_dir = tmp_path / stem
     executed = tmp_path / notebook.name
-    candidates = {**profiles.notebook_parameters("tiny", stem), "DATA_ROOT": str(tiny_data_root),
-                  "OUTPUT_DIR": str(output_dir), "SEED": 0, "DEVICE": "cpu", "CACHE_DIR": str(tiny_cache_dir)}
+    candidates = {**profiles.notebook_parameters("tiny", stem), "DATA_ROOT": str(data_root),
+                  "OUTPUT_DIR": str(output_dir), "SEED": 0, "DEVICE": "cpu", "CACHE_DIR": str(cache_dir)}
     parameters = runner.filter_parameters(notebook, candidates)
     try:
         seconds = runner.execute_notebook(notebook, executed, parameters)
     except Exception as err:  # noqa: BLE001 - report which cell failed, not papermill's internals
         pytest.fail(runner.describe_failure(notebook, executed, err), pytrace=False)
-    record_property("notebook_seconds", round(seconds, 1))
-    print(f"{stem}: {seconds:.1f} s on the tiny profile")
-
     metrics_path = output_dir / "metrics.json"
-    if metrics_path.is_file():
-        problems = metrics_schema_problems(json.loads(metrics_path.read_text()), stem)
-        assert not problems, f"{metrics_path} does not follow the metrics.json schema:\n" + "\n".join(problems)
+    if not metrics_path.is_file():
+        return seconds, None
+    payload = json.loads(metrics_path.read_text())
+    problems = metrics_schema_problems(payload, stem)
+    assert not problems, f"{metrics_path} does not follow the metrics.json schema:\n" + "\n".join(problems)
+    return seconds, payload
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOK_PARAMS)
+def test_notebook_runs_on_tiny_profile(notebook, tiny_data_root, tiny_cache_dir, tmp_path, record_property):
+    seconds, _ = run_tiny(notebook, tiny_data_root, tiny_cache_dir, tmp_path)
+    record_property("notebook_seconds", round(seconds, 1))
+    print(f"{notebook.stem}: {seconds:.1f} s on the tiny profile")
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOK_PARAMS)
+def test_notebook_runs_on_real_data_layout(notebook, real_layout_root, tmp_path_factory, tmp_path):
+    """Unchanged notebooks on data shaped like the real download (4 dev ids, no fault metadata, no eval labels)."""
+    cache_dir = tmp_path_factory.getbasetemp() / "feature_cache_real_layout"
+    cache_dir.mkdir(exist_ok=True)
+    seconds, payload = run_tiny(notebook, real_layout_root, cache_dir, tmp_path)
+    print(f"{notebook.stem}: {seconds:.1f} s on the real-data layout")
+    assert not (real_layout_root / "metadata.csv").exists(), "a notebook wrote synthetic data into a real data root"
+    for name, metrics in (payload or {}).get("models", {}).items():
+        if set(metrics["per_id"]) & {"id_00", "id_02", "id_04"}:  # a development-set result
+            assert sorted(metrics["per_id"]) == ["id_00", "id_02", "id_04", "id_06"], name
