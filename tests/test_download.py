@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shutil
 import socket
 import threading
 import zipfile
@@ -280,3 +281,14 @@ def test_download_main(server, tmp_path, capsys):
     assert "HTTP 404" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         download_main(argv + ["--parts", "dev,nonsense"])
+
+
+def test_not_enough_disk_space_stops_before_writing(server, tmp_path, monkeypatch):
+    registry = _registry(server)
+    real_usage = shutil.disk_usage
+    monkeypatch.setattr(dl.shutil, "disk_usage",
+                        lambda path: real_usage(path)._replace(free=1000))  # 1 kB free: less than any zip here
+    with pytest.raises(DownloadError, match=r"Not enough disk space for 4 DCASE file\(s\).*free at .*--data-root"):
+        download_dcase(tmp_path, base_url=server.base_url, registry=registry, progress=False)
+    assert _wavs(tmp_path) == []
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size > 0]
