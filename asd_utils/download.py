@@ -268,7 +268,7 @@ def check_disk_space(folder: str | os.PathLike, needed_bytes: int, what: str) ->
     probe = _existing(Path(folder))
     free = shutil.disk_usage(probe).free
     if free < needed_bytes + DISK_MARGIN_BYTES:
-        raise DownloadError(f"Not enough disk space for {what}: need about {_gb(needed_bytes)}, only {_gb(free)} "
+        raise DownloadError(f"Not enough disk space for {what}: need about {_size(needed_bytes)}, only {_size(free)} "
                             f"free at {probe}. Free some space or choose another --data-root.")
     return free
 
@@ -278,8 +278,12 @@ def _existing(folder: Path) -> Path:
     return next(p for p in (folder, *folder.parents) if p.exists())
 
 
-def _gb(n: int) -> str:
-    return f"{n / 1e9:.2f} GB"
+def _size(n: int) -> str:
+    """Bytes for people: GB for the real zips, MB or kB for small files (tests, the ground-truth list)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if n >= scale / 10:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n / 1e3:.1f} kB"
 
 
 def _wanted(member: str, machine_type: str, keep_ids: tuple[str, ...] | None) -> bool:
@@ -373,7 +377,7 @@ def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
     summary["disk_free_bytes"] = free = shutil.disk_usage(_existing(root)).free
     if todo:
         check_disk_space(root, needed, f"{len(todo)} DCASE file(s)")
-        say(f"Disk: {_gb(free)} free at {root}; about {_gb(needed)} needed for the known sizes (zip + extracted)"
+        say(f"Disk: {_size(free)} free at {root}; about {_size(needed)} needed for the known sizes (zip + extracted)"
             + (f", plus {', '.join(unknown)} (size known once the server answers)." if unknown else "."))
     for p, name, entry, dest, subset, marker in todo:
         target = dest / machine_type
