@@ -23,7 +23,8 @@ log-mels sit around -30 dB with a spread of 8 dB), and the checkpoint stores bot
 Scores (higher = more anomalous; see :mod:`asd_utils.scoring`): ``"1-softmax"`` (the report's Eq. 1),
 ``"neg_log_prob"``, ``"mahalanobis"`` and ``"knn_cosine"`` (distances of a clip's embedding to its own id's training
 embeddings). When ids are easy to tell apart the softmax saturates at ``p(id) = 1`` for normal *and* anomalous clips;
-the embedding distances keep a signal (``ClassifierRun.p_id`` shows it).
+the embedding distances keep a signal (``ClassifierRun.p_id`` shows it). The figures of a run (``plot_p_id``,
+``plot_confusion``, ``plot_roc_curves``, ``plot_score_distributions``) are in :mod:`asd_utils.plots`.
 
 Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06_sepstgramnet)
 """
@@ -41,9 +42,8 @@ import torch
 
 from .data import load_batch
 from .features import LogMelParams, log_mel_dataset
-from .metrics import auc_pauc, evaluate_scores
+from .metrics import evaluate_scores
 from .models import ResNet50Baseline, SepSTgramNet, STgramNet, count_parameters
-from .plots import LABEL_COLORS
 from .scoring import classifier_scores
 from .training import TensorBatches, TrainingHistory, fit
 from .utils import atomic_path, resolve_device
@@ -468,28 +468,7 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     return model.to(resolve_device(device) if isinstance(device, str) else device).eval(), checkpoint
 
 
-# ------------------------------------------------------------------------------------------------- analysis
-def fault_type_auc(table: pd.DataFrame, scores, column: str = "anomaly_type") -> pd.DataFrame | None:
-    """AUC of each fault type against the normal clips, per machine id and over all ids (``None`` without ``column``,
-    i.e. on real data). Rows: fault types; columns: ids, ``"all ids"`` (pooled) and ``"n clips"``."""
-    if column not in table.columns:
-        return None
-    labelled = table.assign(score=np.asarray(scores, dtype=float))[table["y"].notna().to_numpy()]
-    normal = labelled[labelled["y"] == 0]
-    rows = {}
-    for fault, faulty in labelled[labelled["y"] == 1].groupby(column):
-        row = {}
-        for machine_id in sorted(labelled["machine_id"].unique()):
-            a, n = faulty[faulty["machine_id"] == machine_id], normal[normal["machine_id"] == machine_id]
-            row[machine_id] = (auc_pauc(np.r_[np.zeros(len(n)), np.ones(len(a))], np.r_[n["score"], a["score"]])[0]
-                               if len(a) and len(n) else np.nan)
-        both = pd.concat([normal, faulty])
-        row["all ids"] = auc_pauc(both["y"], both["score"])[0] if len(normal) else np.nan
-        row["n clips"] = len(faulty)
-        rows[fault] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(column)
-
-
+# ------------------------------------------------------------------------------------------------- earlier results
 def earlier_results(output_dir, stems) -> tuple[pd.DataFrame, list[str]]:
     """Results of earlier notebooks from the sibling folders of ``output_dir`` (``<parent>/<stem>/metrics.json``).
 
@@ -503,89 +482,3 @@ def earlier_results(output_dir, stems) -> tuple[pd.DataFrame, list[str]]:
     found = [stem for stem in stems if stem not in missing]
     table = collect_summary(parent, stems=found, timings={}) if found else pd.DataFrame()
     return table.drop(columns=["notebook_seconds"], errors="ignore"), missing
-
-
-# ------------------------------------------------------------------------------------------------- figures
-def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr: float = 0.1):
-    """ROC curve of each score (``{label: [n] array}``), one panel per machine id; the pAUC region is shaded."""
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import roc_curve
-
-    ids = sorted(table.loc[table["y"].notna(), "machine_id"].unique())
-    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.6), sharey=True, squeeze=False)
-    for ax, machine_id in zip(axes[0], ids):
-        mask = ((table["machine_id"] == machine_id) & table["y"].notna()).to_numpy()
-        for label, values in scores.items():
-            fpr, tpr, _ = roc_curve(table["y"][mask], np.asarray(values)[mask])
-            auc = auc_pauc(table["y"][mask], np.asarray(values)[mask], max_fpr)[0]
-            ax.plot(fpr, tpr, label=f"{label} ({auc:.2f})")
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
-        ax.axvspan(0, max_fpr, color="grey", alpha=0.12)
-        ax.set(title=machine_id, xlabel="false-positive rate")
-        ax.legend(fontsize=7, loc="lower right", title="score (AUC)", title_fontsize=7)
-    axes[0, 0].set_ylabel("true-positive rate")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
-                             log_scale=("1-softmax", "neg log prob")):
-    """Histograms of each score for normal vs anomalous test clips (all ids together), one panel per score.
-
-    Scores named in ``log_scale`` are shown as ``log10(score)`` (floored at 1e-17), where saturated clips pile up.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.2), squeeze=False)
-    y = table["y"].to_numpy()
-    for ax, (label, values) in zip(axes[0], scores.items()):
-        values = np.asarray(values, dtype=float)
-        if label in log_scale:
-            values = np.log10(np.maximum(values, 1e-17))
-        bins = np.histogram_bin_edges(values[np.isfinite(values)], bins=30)
-        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
-            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
-        ax.set(title=label, xlabel="log10(score)" if label in log_scale else "anomaly score", ylabel="test clips")
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_p_id(runs: list[ClassifierRun], threshold: float = 0.999):
-    """Saturation check, one panel per run: histogram of ``log10(1 - softmax(z)[id])`` for normal vs anomalous test
-    clips. Right: the classifier doubts the clip's id; left of the dashed line: ``p(id) > threshold``; at -17: ``1 - p``
-    is exactly 0 in floating point, so Eq. 1 cannot rank those clips at all."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.3), squeeze=False)
-    for ax, run in zip(axes[0], runs):
-        p, y = run.p_id, run.test_table["y"].to_numpy()
-        values = np.log10(np.maximum(1.0 - p, 1e-17))
-        bins = np.linspace(-17.5, 0.5, 37)
-        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
-            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
-        ax.axvline(np.log10(1 - threshold), color="black", ls="--", lw=0.8, label=f"p(id) = {threshold}")
-        ax.set(title=f"{run.name}\n{np.mean(p > threshold):.0%} of test clips have p(id) > {threshold}",
-               xlabel="log10(1 - p(id))   (-17: exactly 1 - p = 0)", ylabel="test clips")
-        ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    return fig
-
-
-def plot_confusion(run: ClassifierRun, ax=None):
-    """Heat map of the test clips' id confusion matrix (counts), normal and anomalous clips together."""
-    import matplotlib.pyplot as plt
-
-    confusion = run.confusion()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(3.6, 3.2))
-    ax.imshow(confusion.to_numpy(), cmap="Blues")
-    for (i, j), count in np.ndenumerate(confusion.to_numpy()):
-        ax.text(j, i, str(count), ha="center", va="center",
-                color="white" if count > confusion.to_numpy().max() / 2 else "black")
-    ax.set(xticks=range(len(confusion)), yticks=range(len(confusion)), xticklabels=confusion.columns,
-           yticklabels=confusion.index, xlabel="predicted id", ylabel="true id",
-           title=f"{run.name}: id accuracy {run.id_accuracy():.1%}")
-    return ax

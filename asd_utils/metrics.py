@@ -131,3 +131,24 @@ def read_metrics_json(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run the notebook that writes it first")
     return json.loads(path.read_text())
+
+
+def fault_type_auc(table: pd.DataFrame, scores, column: str = "anomaly_type") -> pd.DataFrame | None:
+    """AUC of each fault type against the normal clips, per machine id and over all ids (``None`` without ``column``,
+    i.e. on real data). Rows: fault types; columns: ids, ``"all ids"`` (pooled) and ``"n clips"``."""
+    if column not in table.columns:
+        return None
+    labelled = table.assign(score=np.asarray(scores, dtype=float))[table["y"].notna().to_numpy()]
+    normal = labelled[labelled["y"] == 0]
+    rows = {}
+    for fault, faulty in labelled[labelled["y"] == 1].groupby(column):
+        row = {}
+        for machine_id in sorted(labelled["machine_id"].unique()):
+            a, n = faulty[faulty["machine_id"] == machine_id], normal[normal["machine_id"] == machine_id]
+            row[machine_id] = (auc_pauc(np.r_[np.zeros(len(n)), np.ones(len(a))], np.r_[n["score"], a["score"]])[0]
+                               if len(a) and len(n) else np.nan)
+        both = pd.concat([normal, faulty])
+        row["all ids"] = auc_pauc(both["y"], both["score"])[0] if len(normal) else np.nan
+        row["n clips"] = len(faulty)
+        rows[fault] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(column)

@@ -1,16 +1,25 @@
-"""Shared figures of the course: clip counts, waveforms, band envelopes, log-mel images, per-id score histograms.
+"""Shared figures of the course: clip counts, waveforms, band envelopes, log-mel images, per-id score histograms,
+ROC curves and score distributions, and the classifiers' saturation and confusion plots.
 
 Every ``plot_*`` helper draws into a matplotlib ``Axes`` (pass ``ax``, or a new figure is made) and returns that
 ``Axes`` (or the figure for multi-panel helpers), so notebooks can compose them into grids and still add their own
 titles. The helpers only draw; they never call ``plt.show()`` and never print, so notebook outputs stay deterministic.
 Colours are fixed per label (:data:`LABEL_COLORS`) so that "normal" and "anomaly" look the same in every notebook.
 
-Introduced in: notebooks/01_data_exploration.ipynb (log-mel helpers: notebooks/02_log_mel_features.ipynb)
+Introduced in: notebooks/01_data_exploration.ipynb (log-mel helpers: notebooks/02_log_mel_features.ipynb; ROC curves,
+score distributions and the classifier figures: notebooks/04_resnet_baseline.ipynb)
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+from .metrics import auc_pauc
+
+if TYPE_CHECKING:  # for the annotations only; classifiers imports torch
+    from .classifiers import ClassifierRun
 
 LABEL_COLORS = {"normal": "tab:blue", "anomaly": "tab:red", "unknown": "tab:gray"}
 # clip categories of a dataset table, in display order, and their colours (train is always normal)
@@ -209,3 +218,89 @@ def plot_scores_by_id(table: pd.DataFrame, scores, score_name: str = "anomaly sc
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------------- scores and classifiers
+def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr: float = 0.1):
+    """ROC curve of each score (``{label: [n] array}``), one panel per machine id; the pAUC region is shaded."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    ids = sorted(table.loc[table["y"].notna(), "machine_id"].unique())
+    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.6), sharey=True, squeeze=False)
+    for ax, machine_id in zip(axes[0], ids):
+        mask = ((table["machine_id"] == machine_id) & table["y"].notna()).to_numpy()
+        for label, values in scores.items():
+            fpr, tpr, _ = roc_curve(table["y"][mask], np.asarray(values)[mask])
+            auc = auc_pauc(table["y"][mask], np.asarray(values)[mask], max_fpr)[0]
+            ax.plot(fpr, tpr, label=f"{label} ({auc:.2f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+        ax.axvspan(0, max_fpr, color="grey", alpha=0.12)
+        ax.set(title=machine_id, xlabel="false-positive rate")
+        ax.legend(fontsize=7, loc="lower right", title="score (AUC)", title_fontsize=7)
+    axes[0, 0].set_ylabel("true-positive rate")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
+                             log_scale=("1-softmax", "neg log prob")):
+    """Histograms of each score for normal vs anomalous test clips (all ids together), one panel per score.
+
+    Scores named in ``log_scale`` are shown as ``log10(score)`` (floored at 1e-17), where saturated clips pile up.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.2), squeeze=False)
+    y = table["y"].to_numpy()
+    for ax, (label, values) in zip(axes[0], scores.items()):
+        values = np.asarray(values, dtype=float)
+        if label in log_scale:
+            values = np.log10(np.maximum(values, 1e-17))
+        bins = np.histogram_bin_edges(values[np.isfinite(values)], bins=30)
+        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
+            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
+        ax.set(title=label, xlabel="log10(score)" if label in log_scale else "anomaly score", ylabel="test clips")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_p_id(runs: list["ClassifierRun"], threshold: float = 0.999):
+    """Saturation check, one panel per run: histogram of ``log10(1 - softmax(z)[id])`` for normal vs anomalous test
+    clips. Right: the classifier doubts the clip's id; left of the dashed line: ``p(id) > threshold``; at -17: ``1 - p``
+    is exactly 0 in floating point, so Eq. 1 cannot rank those clips at all."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.3), squeeze=False)
+    for ax, run in zip(axes[0], runs):
+        p, y = run.p_id, run.test_table["y"].to_numpy()
+        values = np.log10(np.maximum(1.0 - p, 1e-17))
+        bins = np.linspace(-17.5, 0.5, 37)
+        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
+            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
+        ax.axvline(np.log10(1 - threshold), color="black", ls="--", lw=0.8, label=f"p(id) = {threshold}")
+        ax.set(title=f"{run.name}\n{np.mean(p > threshold):.0%} of test clips have p(id) > {threshold}",
+               xlabel="log10(1 - p(id))   (-17: exactly 1 - p = 0)", ylabel="test clips")
+        ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(run: "ClassifierRun", ax=None):
+    """Heat map of the test clips' id confusion matrix (counts), normal and anomalous clips together."""
+    import matplotlib.pyplot as plt
+
+    confusion = run.confusion()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.2))
+    ax.imshow(confusion.to_numpy(), cmap="Blues")
+    for (i, j), count in np.ndenumerate(confusion.to_numpy()):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > confusion.to_numpy().max() / 2 else "black")
+    ax.set(xticks=range(len(confusion)), yticks=range(len(confusion)), xticklabels=confusion.columns,
+           yticklabels=confusion.index, xlabel="predicted id", ylabel="true id",
+           title=f"{run.name}: id accuracy {run.id_accuracy():.1%}")
+    return ax

@@ -190,17 +190,6 @@ def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
     assert all(torch.equal(v, dict(model.named_parameters())[k]) for k, v in weights.items())
 
 
-def test_fault_type_auc_per_id_and_pooled():
-    table = pd.DataFrame({"machine_id": ["id_00"] * 4 + ["id_02"] * 4, "y": [0, 0, 1, 1, 0, 0, 1, 1.0],
-                          "anomaly_type": ["none", "none", "a", "b", "none", "none", "a", "b"]})
-    scores = [0, 1, 2, 0.5, 0, 1, 0.5, 3]
-    frame = cl.fault_type_auc(table, scores)
-    assert frame.loc["a", "id_00"] == 1.0 and frame.loc["a", "id_02"] == 0.5
-    assert frame.loc["b", "id_00"] == 0.5 and frame.loc["b", "id_02"] == 1.0
-    assert frame.loc["a", "n clips"] == 2
-    assert cl.fault_type_auc(table.drop(columns="anomaly_type"), scores) is None
-
-
 def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
     metrics = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
                "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asd_utils.metrics import auc_pauc, evaluate_scores, read_metrics_json, results_table, write_metrics_json
+from asd_utils.metrics import (auc_pauc, evaluate_scores, fault_type_auc, read_metrics_json, results_table,
+                               write_metrics_json)
 
 
 def test_auc_by_hand():
@@ -63,3 +64,14 @@ def test_results_table_and_metrics_json_roundtrip(tmp_path):
         write_metrics_json(tmp_path, "x", "y", {"AE": {"per_id": {}}})
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         read_metrics_json(tmp_path / "nothing")
+
+
+def test_fault_type_auc_per_id_and_pooled():
+    table = pd.DataFrame({"machine_id": ["id_00"] * 4 + ["id_02"] * 4, "y": [0, 0, 1, 1, 0, 0, 1, 1.0],
+                          "anomaly_type": ["none", "none", "a", "b", "none", "none", "a", "b"]})
+    scores = [0, 1, 2, 0.5, 0, 1, 0.5, 3]
+    frame = fault_type_auc(table, scores)
+    assert frame.loc["a", "id_00"] == 1.0 and frame.loc["a", "id_02"] == 0.5
+    assert frame.loc["b", "id_00"] == 0.5 and frame.loc["b", "id_02"] == 1.0
+    assert frame.loc["a", "n clips"] == 2
+    assert fault_type_auc(table.drop(columns="anomaly_type"), scores) is None
