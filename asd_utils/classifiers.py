@@ -158,6 +158,15 @@ def _standardised(logmels, norm) -> torch.Tensor:
     return (torch.as_tensor(logmels, dtype=torch.float32) - mean) / std
 
 
+def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch_size: int, stop: int | None = None):
+    """Batches ``(waveforms or None, standardised log-mels)`` of clips ``0 .. stop - 1`` on ``device``, in order."""
+    stop = len(inputs) if stop is None else stop
+    for start in range(0, stop, batch_size):
+        end = min(start + batch_size, stop)
+        wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:end]).to(device)
+        yield wave, _standardised(inputs.logmels[start:end], norm).to(device)
+
+
 def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[float, float], device="cpu",
                       batch_size: int = 16) -> np.ndarray:
     """Backbone features ``[N, 2048]`` of a frozen :class:`ResNet50Baseline`, computed once (eval mode, no grad)."""
@@ -248,9 +257,8 @@ def recalibrate_batchnorm(model, inputs: ClipInputs, norm: tuple[float, float], 
     # full batches only (each batch counts equally in the average), unless there are fewer clips than one batch
     stop = len(inputs) - len(inputs) % batch_size if len(inputs) >= batch_size else len(inputs)
     with torch.no_grad():
-        for start in range(0, stop, batch_size):
-            wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:start + batch_size]).to(device)
-            model(wave=wave, logmel=_standardised(inputs.logmels[start:start + batch_size], norm).to(device))
+        for wave, logmel in _network_inputs(inputs, norm, device, batch_size, stop):
+            model(wave=wave, logmel=logmel)
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
     model.eval()
@@ -267,15 +275,13 @@ def predict(model, inputs: ClipInputs, norm: tuple[float, float], device="auto",
     model.to(device).eval()
     logits, embeds = [], []
     with torch.no_grad():
-        for start in range(0, len(inputs), batch_size):
-            stop = min(start + batch_size, len(inputs))
-            if embeddings is not None:
-                emb = torch.as_tensor(np.asarray(embeddings[start:stop]), dtype=torch.float32).to(device)
-                out = model.classify(emb)
-            else:
-                wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:stop]).to(device)
-                logmel = _standardised(inputs.logmels[start:stop], norm).to(device)
-                out, emb = model(wave=wave, logmel=logmel)
+        if embeddings is not None:  # the head only, on precomputed backbone features
+            features = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32).split(batch_size)
+            batches = ((model.classify(emb.to(device)), emb) for emb in features)
+        else:
+            batches = (model(wave=wave, logmel=logmel) for wave, logmel in
+                       _network_inputs(inputs, norm, device, batch_size))
+        for out, emb in batches:
             logits.append(out.float().cpu())
             embeds.append(emb.float().cpu())
     if not logits:

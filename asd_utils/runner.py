@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import profiles
-from .utils import atomic_path, repo_root, resolve_path, write_text_atomic
+from .utils import atomic_path, display_path, repo_root, resolve_path, write_text_atomic
 
 KERNEL_NAME = "python3"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
@@ -150,7 +150,7 @@ def describe_failure(notebook: str | os.PathLike, output_path: str | os.PathLike
                  f"  the cell starts with: {first[:100]}"]
     else:  # the kernel died, a cell timed out, the notebook could not be read ...
         lines = [f"notebook {stem} failed: {type(error).__name__}: {error}"]
-    lines.append(f"  executed notebook with the full traceback: {_display_path(output_path)}")
+    lines.append(f"  executed notebook with the full traceback: {display_path(output_path)}")
     return "\n".join(lines)
 
 
@@ -180,7 +180,7 @@ def ensure_dataset(data_root: str | os.PathLike, profile: str, seed: int = 0, ex
             f"dev_data/slider/{{train,test}}/ (DCASE layout), or at a new folder to generate synthetic data there")
     from .synth import generate_dataset  # imported here: only needed when data are missing
 
-    print(f"generating the synthetic '{profile}' dataset (seed {seed}) in {_display_path(data_root)} ...", flush=True)
+    print(f"generating the synthetic '{profile}' dataset (seed {seed}) in {display_path(data_root)} ...", flush=True)
     start = time.perf_counter()
     generate_dataset(data_root, profile=profile, seed=seed)
     print(f"  done in {time.perf_counter() - start:.1f} s", flush=True)
@@ -363,15 +363,6 @@ def format_markdown_table(df: pd.DataFrame, digits: int = 3, seconds_digits: int
     return "\n".join([line(columns), rule] + [line(row) for row in body]) + "\n"
 
 
-def _display_path(path: str | os.PathLike) -> str:
-    """``path`` relative to the repository root when inside it (posix), else absolute."""
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(repo_root()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _write_timings(out_dir: Path, timings: dict[str, float]) -> None:
     table = pd.DataFrame({"notebook": list(timings), "seconds": [round(s, 2) for s in timings.values()]})
     write_text_atomic(out_dir / "timings.csv", table.to_csv(index=False))
@@ -385,7 +376,7 @@ def _selected_notebooks(args: argparse.Namespace) -> list[Path]:
         print(f"error: {err}", file=sys.stderr)
         return []
     if not notebooks:
-        folder = args.notebooks_dir or _display_path(repo_root() / "notebooks")
+        folder = args.notebooks_dir or display_path(repo_root() / "notebooks")
         print(f"error: no notebooks NN_*.ipynb found in {folder}", file=sys.stderr)
     return notebooks
 
@@ -427,13 +418,13 @@ def run_main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"profile {args.profile}: data {_display_path(data_root)}, outputs {_display_path(out_dir)}, "
+    print(f"profile {args.profile}: data {display_path(data_root)}, outputs {display_path(out_dir)}, "
           f"device {args.device}, seed {args.seed}", flush=True)
     timings: dict[str, float] = {}
     for number, notebook in enumerate(notebooks, start=1):
         stem = notebook.stem
-        candidates = {**profiles.notebook_parameters(args.profile, stem), "DATA_ROOT": _display_path(data_root),
-                      "OUTPUT_DIR": _display_path(out_dir / stem), "DEVICE": args.device, "SEED": args.seed}
+        candidates = {**profiles.notebook_parameters(args.profile, stem), "DATA_ROOT": display_path(data_root),
+                      "OUTPUT_DIR": display_path(out_dir / stem), "DEVICE": args.device, "SEED": args.seed}
         output_path = out_dir / notebook.name
         print(f"[{number}/{len(notebooks)}] {stem} ...", end=" ", flush=True)
         try:
@@ -457,7 +448,7 @@ def run_main(argv: list[str] | None = None) -> int:
         with atomic_path(out_dir / "summary.csv") as part:
             summary.to_csv(part, index=False, float_format="%.6g")
         write_text_atomic(out_dir / "summary.md", markdown)
-        print(f"\nresults ({_display_path(out_dir / 'summary.csv')}):\n")
+        print(f"\nresults ({display_path(out_dir / 'summary.csv')}):\n")
         print(markdown)
     print(f"total time {time.perf_counter() - total_start:.1f} s for {len(notebooks)} notebook(s)")
     return 0
@@ -498,7 +489,7 @@ def regenerate_main(argv: list[str] | None = None) -> int:
                     kept.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(executed, kept)
                 print(describe_failure(notebook, kept, err), file=sys.stderr)
-                print(f"  {_display_path(notebook)} was left unchanged", file=sys.stderr)
+                print(f"  {display_path(notebook)} was left unchanged", file=sys.stderr)
                 return 1
             result = strip_volatile_metadata(nbformat.read(str(executed), as_version=4))
         with atomic_path(notebook) as part:

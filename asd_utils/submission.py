@@ -23,21 +23,10 @@ import pandas as pd
 
 from .data import read_ground_truth
 from .metrics import evaluate_scores
-from .utils import write_text_atomic
+from .utils import display_path, resolve_device, resolve_path, write_text_atomic
 
 KAGGLE_COLUMNS = ("file_name", "anomaly_score")
 _DCASE_FILE = re.compile(r"^anomaly_score_(?P<type>.+)_(?P<id>id_\d{2})\.csv$")
-
-
-def _display(path: str | Path) -> str:
-    """``path`` relative to the repository root when inside it (what the command prints), else absolute."""
-    from .utils import repo_root
-
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(repo_root()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _scores_frame(table: pd.DataFrame, scores) -> pd.DataFrame:
@@ -105,7 +94,7 @@ def score_submission(folder: str | Path, ground_truth: str | Path | None, machin
     """
     submission = read_dcase_submission(folder, machine_type)
     if ground_truth is None or not Path(ground_truth).is_file():
-        print(f"No ground truth found ({_display(ground_truth) if ground_truth else 'none given'}); the submission "
+        print(f"No ground truth found ({display_path(ground_truth) if ground_truth else 'none given'}); the submission "
               "cannot be scored here. "
               "For the real data, DCASE's eval_data_list.csv is on Zenodo (record 3951620).")
         return None
@@ -133,7 +122,6 @@ DEFAULT_CLASSIFIER_SCORE = "mahalanobis"
 def ground_truth_path(data_root: str | Path, machine_type: str = "slider") -> Path:
     """Where DCASE's evaluation ground truth lives in the course layout: ``ROOT/eval_data/<type>/eval_data_list.csv``."""
     from .data import GROUND_TRUTH_NAME
-    from .utils import resolve_path
 
     return resolve_path(data_root) / "eval_data" / machine_type / GROUND_TRUTH_NAME
 
@@ -161,8 +149,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     """
     from . import ae_pipeline, classifiers
     from .features import log_mel_dataset
-    from .scoring import knn_cosine_scores, mahalanobis_scores, neg_log_prob_scores, softmax_scores
-    from .utils import resolve_device
+    from .scoring import classifier_scores
 
     device = resolve_device(device) if isinstance(device, str) else device
     checkpoint = ae_pipeline.read_checkpoint(checkpoint_path)
@@ -172,7 +159,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
         if score not in (None, "reconstruction"):
             raise ValueError(f"--score {score} applies to classifiers; an autoencoder scores by reconstruction error")
         loaded = ae_pipeline.load_autoencoders(checkpoint)
-        _check_ids(loaded, clip_ids, f"autoencoder in {_display(checkpoint_path)}")
+        _check_ids(loaded, clip_ids, f"autoencoder in {display_path(checkpoint_path)}")
         params = ae_pipeline.checkpoint_feature_params(checkpoint)
         logmels = log_mel_dataset(table["path"], params, cache_dir=cache_dir, device=device)
         scores = ae_pipeline.autoencoder_scores(loaded, logmels, clip_ids, frames=checkpoint["frames"], device=device)
@@ -182,7 +169,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
         raise ValueError(f"{checkpoint_path}: unknown checkpoint format {fmt!r}; expected "
                          f"{ae_pipeline.CHECKPOINT_FORMAT!r} (autoencoders) or {classifiers.CHECKPOINT_FORMAT!r}")
     classes = list(checkpoint["classes"])
-    _check_ids(classes, clip_ids, f"classifier in {_display(checkpoint_path)}")
+    _check_ids(classes, clip_ids, f"classifier in {display_path(checkpoint_path)}")
     score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
     if score not in SCORE_CHOICES:
         raise ValueError(f"unknown score {score!r}; expected one of {', '.join(SCORE_CHOICES)}")
@@ -193,12 +180,8 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     logits, embeddings = classifiers.predict(model, inputs, tuple(checkpoint["norm"]), device=device)
     mapping = {machine_id: index for index, machine_id in enumerate(classes)}
     test_classes = classifiers.class_indices(clip_ids, mapping)
-    if score in ("1-softmax", "neg_log_prob"):
-        scores = (softmax_scores if score == "1-softmax" else neg_log_prob_scores)(logits, test_classes)
-    else:
-        function = mahalanobis_scores if score == "mahalanobis" else knn_cosine_scores
-        scores = function(checkpoint["train_embeddings"].numpy(), checkpoint["train_classes"].numpy(), embeddings,
-                          test_classes)
+    scores = classifier_scores(logits, embeddings, test_classes, checkpoint["train_embeddings"].numpy(),
+                               checkpoint["train_classes"].numpy())[score]
     return scores, {"kind": "classifier", "model": checkpoint.get("name", checkpoint["kind"]), "score": score,
                     "machine_ids": classes}
 
@@ -240,7 +223,6 @@ def score_main(argv: list[str] | None = None) -> int:
     import sys
 
     from .data import DatasetError, dataset_table, select
-    from .utils import resolve_path
 
     parser = argparse.ArgumentParser(
         prog="python -m asd_utils score",
@@ -269,7 +251,7 @@ def score_main(argv: list[str] | None = None) -> int:
         print(f"{info['model']} ({info['kind']}, score: {info['score']}), trained on {', '.join(info['machine_ids'])}: "
               f"scored {len(table)} {args.dataset} test clips of {', '.join(sorted(table['machine_id'].unique()))}")
         paths = write_submission(out_dir, table, scores, args.machine_type)
-        print(f"wrote {len(paths)} files to {_display(out_dir)}: {', '.join(p.name for p in paths)}")
+        print(f"wrote {len(paths)} files to {display_path(out_dir)}: {', '.join(p.name for p in paths)}")
         if args.dataset == "dev":
             print("scored against the labels in the development file names:")
             _print_metrics(score_dev_submission(out_dir, table, args.machine_type))
@@ -277,7 +259,7 @@ def score_main(argv: list[str] | None = None) -> int:
             truth = ground_truth_path(args.data_root, args.machine_type)
             metrics = score_submission(out_dir, truth, args.machine_type)
             if metrics is not None:
-                print(f"scored against {_display(truth)}:")
+                print(f"scored against {display_path(truth)}:")
                 _print_metrics(metrics)
     except (ValueError, FileNotFoundError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)

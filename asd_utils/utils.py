@@ -35,6 +35,15 @@ def resolve_path(path: str | os.PathLike) -> Path:
     return p if p.is_absolute() else repo_root() / p
 
 
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` for messages: relative to the repository root when inside it (posix), else absolute."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(repo_root()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def set_seed(seed: int) -> None:
     """Seed ``random``, NumPy and PyTorch, and ask PyTorch for deterministic kernels (warn-only)."""
     random.seed(seed)
