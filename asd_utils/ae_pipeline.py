@@ -124,6 +124,7 @@ def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, lis
          "scores": [n_test] mean reconstruction errors (NaN without test clips), "seconds": training time}
     """
     name = name or MODEL_SPECS[check_model_keys([key])[0]][0]
+    device = resolve_device(device) if isinstance(device, str) else device
     train_ids = np.asarray(train_ids).astype(str)
     test_ids = None if test_ids is None else np.asarray(test_ids).astype(str)
     n_test = 0 if test_logmels is None else len(test_logmels)

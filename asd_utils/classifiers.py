@@ -45,7 +45,7 @@ from .features import LogMelParams, log_mel_dataset
 from .metrics import evaluate_scores
 from .models import ResNet50Baseline, SepSTgramNet, STgramNet, count_parameters
 from .scoring import classifier_scores
-from .training import TensorBatches, TrainingHistory, fit
+from .training import RandomCrops, TensorBatches, TrainingHistory, fit
 from .utils import atomic_path, resolve_device
 
 CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNet, "sepstgramnet": SepSTgramNet}
@@ -57,7 +57,7 @@ REPORT_TABLE_I = pd.DataFrame(
     {"training": ["epochs 10, batch 32, lr 1e-3", "epochs 10, batch 4, lr 1e-4", "epochs 9, batch 4, lr 1e-3"],
      "dev AUC": [0.867, 0.943, 0.991], "eval AUC": [0.753, 0.876, 0.918]},
     index=pd.Index(["ResNet50 (baseline)", "STgramNet", "SepSTgramNet"], name="model (real data, Team 42 report)"))
-CHECKPOINT_FORMAT = "asd_utils.classifier/1"
+CHECKPOINT_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
 
 
 # ----------------------------------------------------------------------------------------------- data and classes
@@ -115,25 +115,42 @@ def load_clip_inputs(table: pd.DataFrame, params: LogMelParams = LogMelParams(),
     return ClipInputs(table, load_batch(paths, sr=params.sr) if waves else None, logmels)
 
 
+def level_free(logmels):
+    """Each clip's log-mel minus its own mean level (dB): the classifiers see the shape of the sound, not its loudness.
+
+    Loudness says little about which machine is playing (a microphone moved by 10 cm changes it), but a network
+    that sees it grows *more* confident on louder clips, and faults make a machine louder: without this step the
+    score 1 - softmax(z)[id] ranks many anomalous clips as the most normal ones. The level stays available to the
+    autoencoders and to the level statistics of notebook 01.
+    """
+    return logmels - logmels.mean(axis=(-2, -1), keepdims=True)
+
+
 def logmel_stats(logmels) -> tuple[float, float]:
-    """One mean and one standard deviation (dB) of training log-mels, used to standardise every input."""
-    logmels = np.asarray(logmels, dtype=np.float64)
+    """One mean and one standard deviation (dB) of level-free training log-mels (:func:`level_free`), used to
+    standardise every input."""
+    logmels = level_free(np.asarray(logmels, dtype=np.float64))
     return float(logmels.mean()), float(logmels.std() + 1e-8)
 
 
 # ------------------------------------------------------------------------------------------------- models
 def build_classifier(kind: str, num_classes: int, n_samples: int = 160000,
-                     params: LogMelParams = LogMelParams(), **options) -> torch.nn.Module:
+                     params: LogMelParams = LogMelParams(), crop_frames: int | None = None,
+                     **options) -> torch.nn.Module:
     """A classifier of ``kind`` (``resnet50_baseline``, ``stgramnet``, ``sepstgramnet``) for ``num_classes`` ids.
 
     ``n_samples`` (clip length) and ``params`` (``n_mels``, ``n_fft`` = Tgram window, ``hop_length``) size the
-    TgramNet so that the Tgram has the log-mel's shape. ``options`` go to the constructor (``head="arcface"``,
+    TgramNet so that the Tgram has the log-mel's shape. ``crop_frames`` builds a network for crops of that many
+    frames instead of the whole clip: it trains on random crops and scores a clip by averaging its logits and
+    embeddings over evenly spaced crops that cover it (see :func:`crop_starts`). ``options`` go to the constructor (``head="arcface"``,
     ``pretrained_backbone=True``, ``hidden=256``, ...). The recipe is kept in ``model.spec`` for checkpoints, and
     ``model.weights_loaded`` says whether ImageNet weights were requested *and* could be loaded.
     """
     if kind not in CLASSIFIER_KINDS:
         raise ValueError(f"unknown classifier kind {kind!r}; expected one of {sorted(CLASSIFIER_KINDS)}")
     kwargs = dict(options)
+    if crop_frames is not None and kind != "resnet50_baseline":
+        n_samples = (int(crop_frames) - 1) * params.hop_length  # the waveform under crop_frames centred frames
     if kind != "resnet50_baseline":
         kwargs.update(n_mels=params.n_mels, n_samples=n_samples, win_length=params.n_fft, hop_length=params.hop_length)
     requested = bool(kwargs.get("pretrained", kwargs.get("pretrained_backbone", False)))
@@ -155,16 +172,47 @@ def _is_frozen_baseline(model) -> bool:
 
 def _standardised(logmels, norm) -> torch.Tensor:
     mean, std = norm
-    return (torch.as_tensor(logmels, dtype=torch.float32) - mean) / std
+    return (level_free(torch.as_tensor(logmels, dtype=torch.float32)) - mean) / std
 
 
-def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch_size: int, stop: int | None = None):
-    """Batches ``(waveforms or None, standardised log-mels)`` of clips ``0 .. stop - 1`` on ``device``, in order."""
+def crop_geometry(model) -> tuple[int, int] | None:
+    """``(frames, hop)`` of the stretch a network takes at once, or None when it takes clips of any length.
+
+    A TgramNet's LayerNorm has one weight per frame, so STgramNet and SepSTgramNet are built for one input length.
+    """
+    tgram = getattr(model, "tgram", None)
+    return None if tgram is None else (tgram.n_frames, tgram.conv_extractor.stride[0])
+
+
+def crop_starts(n_frames: int, crop_frames: int) -> np.ndarray:
+    """Start frames of the fewest evenly spaced crops of ``crop_frames`` that cover ``n_frames`` (313, 64 -> 5 crops)."""
+    if crop_frames >= n_frames:
+        return np.zeros(1, dtype=int)
+    count = -(-n_frames // crop_frames)
+    return np.round(np.linspace(0, n_frames - crop_frames, count)).astype(int)
+
+
+def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch_size: int, stop: int | None = None,
+                    geometry: tuple[int, int] | None = None):
+    """Batches ``(waveforms or None, standardised log-mels, crops per clip)`` of clips ``0 .. stop - 1`` on ``device``.
+
+    With ``geometry = (frames, hop)`` shorter than the clips, each clip becomes its :func:`crop_starts` crops, one
+    after the other (``[B * crops, ...]``).
+    """
     stop = len(inputs) if stop is None else stop
+    n_frames = inputs.logmels.shape[-1]
+    starts = None if geometry is None or geometry[0] >= n_frames else crop_starts(n_frames, geometry[0])
     for start in range(0, stop, batch_size):
         end = min(start + batch_size, stop)
-        wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:end]).to(device)
-        yield wave, _standardised(inputs.logmels[start:end], norm).to(device)
+        wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:end])
+        logmel = _standardised(inputs.logmels[start:end], norm)
+        if starts is not None:
+            frames, hop = geometry
+            logmel = torch.stack([logmel[..., s:s + frames] for s in starts], dim=1).flatten(0, 1)
+            if wave is not None:
+                n = (frames - 1) * hop
+                wave = torch.stack([wave[:, s * hop:s * hop + n] for s in starts], dim=1).flatten(0, 1)
+        yield (None if wave is None else wave.to(device)), logmel.to(device), (1 if starts is None else len(starts))
 
 
 def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[float, float], device="cpu",
@@ -181,7 +229,8 @@ def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[f
 
 def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, float], *, epochs: int, batch_size: int,
                      learning_rate: float, device="auto", seed: int = 0, progress: bool = True,
-                     embeddings=None, desc: str = "classifier") -> TrainingHistory:
+                     embeddings=None, desc: str = "classifier", cosine_decay: bool = False,
+                     label_smoothing: float = 0.0, on_epoch=None) -> TrainingHistory:
     """Train ``model`` to predict ``classes [N]`` from ``inputs`` with :func:`asd_utils.training.fit` (Adam, cross-entropy
     or ArcFace via ``model.loss``). Log-mels are standardised with ``norm = (mean, std)``.
 
@@ -202,16 +251,22 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         keys, source, parameters = ("embedding", "label"), TensorBatches(embeddings, labels), model.head.parameters()
     else:
         keys = tuple(k for k in ("wave", "logmel") if k in model.required_inputs) + ("label",)
-        tensors = {"wave": inputs.waves, "logmel": _standardised(inputs.logmels, norm) if "logmel" in keys else None}
         if "wave" in keys and inputs.waves is None:
             raise ValueError(f"{type(model).__name__} needs waveforms: load_clip_inputs(..., waves=True)")
-        source, parameters = TensorBatches(*[tensors[k] for k in keys[:-1]], labels), None
+        geometry, logmels = crop_geometry(model), _standardised(inputs.logmels, norm)
+        if geometry is not None and geometry[0] < logmels.shape[-1]:
+            source = RandomCrops(inputs.waves if "wave" in keys else None, logmels, labels, *geometry, seed=seed)
+        else:
+            tensors = {"wave": inputs.waves, "logmel": logmels}
+            source = TensorBatches(*[tensors[k] for k in keys[:-1]], labels)
+        parameters = None
 
     def loss_fn(net, batch):
-        return net.loss(dict(zip(keys, batch)))
+        return net.loss(dict(zip(keys, batch)), label_smoothing=label_smoothing)
 
     history = fit(model, source, loss_fn, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                  device=device, seed=seed, progress=progress, parameters=parameters, desc=desc)
+                  device=device, seed=seed, progress=progress, parameters=parameters, desc=desc,
+                  cosine_decay=cosine_decay, on_epoch=on_epoch)
     if fold is not None:
         _fold_standardisation(model.head, *fold)
     history.seconds = time.perf_counter() - started
@@ -257,7 +312,7 @@ def recalibrate_batchnorm(model, inputs: ClipInputs, norm: tuple[float, float], 
     # full batches only (each batch counts equally in the average), unless there are fewer clips than one batch
     stop = len(inputs) - len(inputs) % batch_size if len(inputs) >= batch_size else len(inputs)
     with torch.no_grad():
-        for wave, logmel in _network_inputs(inputs, norm, device, batch_size, stop):
+        for wave, logmel, _ in _network_inputs(inputs, norm, device, batch_size, stop, crop_geometry(model)):
             model(wave=wave, logmel=logmel)
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
@@ -278,9 +333,10 @@ def predict(model, inputs: ClipInputs, norm: tuple[float, float], device="auto",
         if embeddings is not None:  # the head only, on precomputed backbone features
             features = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32).split(batch_size)
             batches = ((model.classify(emb.to(device)), emb) for emb in features)
-        else:
-            batches = (model(wave=wave, logmel=logmel) for wave, logmel in
-                       _network_inputs(inputs, norm, device, batch_size))
+        else:  # a network built for crops sees every crop of a clip; the clip gets their mean logits and embedding
+            batches = (tuple(t.unflatten(0, (-1, crops)).mean(dim=1) for t in model(wave=wave, logmel=logmel))
+                       for wave, logmel, crops in _network_inputs(inputs, norm, device, batch_size,
+                                                                  geometry=crop_geometry(model)))
         for out, emb in batches:
             logits.append(out.float().cpu())
             embeds.append(emb.float().cpu())
@@ -374,7 +430,8 @@ class ClassifierRun:
 def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epochs: int, batch_size: int,
                    learning_rate: float, device="auto", seed: int = 0, progress: bool | None = None,
                    hyperparameters: dict | None = None, reference: ClipInputs | None = None,
-                   precise_bn: bool = True) -> ClassifierRun:
+                   precise_bn: bool = True, cosine_decay: bool = False, label_smoothing: float = 0.0,
+                   heldout: ClipInputs | None = None) -> ClassifierRun:
     """Train ``model`` on ``train`` (classes = the ids present there), score ``test`` with every classifier score.
 
     ``model`` comes from :func:`build_classifier` with ``num_classes = len(class_mapping(train ids))``.
@@ -385,7 +442,9 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     on the training clips after training (:func:`recalibrate_batchnorm`), counted as training time.
     ``hyperparameters`` are recorded in the metrics (epochs, batch size, learning rate, clip counts are added).
     ``progress=None`` shows a progress bar unless the environment sets ``TQDM_DISABLE`` (headless runs: tqdm's
-    notebook bar ignores that variable by itself).
+    notebook bar ignores that variable by itself). ``cosine_decay`` lowers the learning rate to 0 along a half cosine.
+    ``heldout``: normal clips the network does not train on; their id accuracy after each epoch (eval mode) is kept
+    in ``history.epoch_metrics`` for a training curve (it costs one forward pass over them per epoch).
     """
     if progress is None:
         progress = os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes")
@@ -399,9 +458,17 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     started = time.perf_counter()
     frozen = frozen_embeddings(model, train, norm, device) if _is_frozen_baseline(model) else None
     embedding_seconds = time.perf_counter() - started
+    on_epoch = None
+    if heldout is not None and frozen is None:  # (a frozen baseline's head trains in a second: no curve needed)
+        heldout_classes = class_indices(heldout.table["machine_id"], mapping)
+
+        def on_epoch(net, epoch):
+            logits, _ = predict(net, heldout, norm, device)
+            return {"epoch": epoch + 1, "heldout_id_accuracy": id_accuracy(logits, heldout_classes)}
     history = train_classifier(model, train, train_classes, norm, epochs=epochs, batch_size=batch_size,
                                learning_rate=learning_rate, device=device, seed=seed, progress=progress,
-                               embeddings=frozen, desc=name)
+                               embeddings=frozen, desc=name, cosine_decay=cosine_decay,
+                               label_smoothing=label_smoothing, on_epoch=on_epoch)
     if reference is None or reference.table["path"].tolist() == train.table["path"].tolist():
         reference = train
     started = time.perf_counter()
@@ -413,6 +480,7 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     ref_classes = class_indices(reference.table["machine_id"], mapping)
     test_logits, test_emb = predict(model, test, norm, device)
     hyper = {**(hyperparameters or {}), "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+             "cosine_decay": cosine_decay, "label_smoothing": label_smoothing, "crop_frames": (crop_geometry(model) or (None,))[0],
              "n_train_clips": len(train), "n_reference_clips": len(reference), "precise_bn": precise_bn,
              "classes": sorted(mapping, key=mapping.get)}
     run = ClassifierRun(name, model, mapping, norm, history, hyper, reference.table, test.table,

@@ -110,8 +110,10 @@ CLASSIFIER_TRAINING: dict[str, dict[str, dict]] = {
     },
     "course": {
         "resnet50": {"n_train_per_id": 0, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3},
-        "stgramnet": {"n_train_per_id": 40, "epochs": 3, "batch_size": 8, "learning_rate": 1e-4},
-        "sepstgramnet": {"n_train_per_id": 40, "epochs": 3, "batch_size": 8, "learning_rate": 1e-4},
+        "stgramnet": {"n_train_per_id": 0, "epochs": 8, "batch_size": 16, "learning_rate": 1e-3, "crop_frames": 64,
+                      "cosine_decay": True, "label_smoothing": 0.1},
+        "sepstgramnet": {"n_train_per_id": 0, "epochs": 8, "batch_size": 16, "learning_rate": 1e-3,
+                         "crop_frames": 64, "cosine_decay": True, "label_smoothing": 0.1},
     },
     "dcase": {
         "resnet50": {"n_train_per_id": 0, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3, "pretrained": True},

@@ -77,8 +77,8 @@ class IdDifficulty:
 
 # Lower severities or more weight on -6 dB make an id harder. With these values a DCASE-baseline-like dense autoencoder
 # (course profile, 20 epochs) reached AUC ~0.97 / 0.83 / 0.94 on ids 00 / 02 / 04 (real data: 0.963 / 0.788 / 0.946).
-EASY, MEDIUM, HARD = (IdDifficulty((0.5, 0.3, 0.2), (0.15, 1.0)), IdDifficulty((0.4, 0.4, 0.2), (0.15, 1.0)),
-                      IdDifficulty((0.05, 0.25, 0.7), (0.03, 0.35)))
+EASY, MEDIUM, HARD = (IdDifficulty((0.5, 0.3, 0.2), (0.3, 1.0)), IdDifficulty((0.4, 0.4, 0.2), (0.25, 1.0)),
+                      IdDifficulty((0.05, 0.25, 0.7), (0.1, 0.6)))
 ID_DIFFICULTY = {"id_00": EASY, "id_02": HARD, "id_04": MEDIUM,  # real id 02 is the hard one
                  "id_01": EASY, "id_03": HARD, "id_05": MEDIUM}
 DEFAULT_DIFFICULTY = MEDIUM
@@ -88,32 +88,34 @@ NORMAL_RMS_MEDIAN = 0.010  # of full scale, like the real slider clips
 NORMAL_RMS_LOG_STD = 0.2  # lognormal spread of the clip level
 NORMAL_RMS_RANGE = (0.006, 0.016)
 NORMAL_PEAK_LIMIT = 0.095  # a normal clip's peak stays below 0.1
-ID_LEVEL_SPREAD_DB = 1.0  # machines differ a little in loudness
+ID_LEVEL_SPREAD_DB = 0.3  # machines differ a little in loudness
 
 # ---- Fault strengths at severity 1 (amplitudes relative to the friction-noise RMS) ---------------------------------
-WEAR_GAIN_DB = 4.0  # a faulty machine vibrates more: all of its sound is this much louder
-RAIL_IMPACT_PEAK = 30.0
+WEAR_GAIN_DB = 1.5  # a faulty machine vibrates more: all of its sound is this much louder
+RAIL_IMPACT_PEAK = 6.0
 RAIL_GAP_DEPTH = 0.9  # contact loss right after an impact: friction noise drops by this fraction
 RAIL_RATTLE_S = 0.6  # rattling after an impact lasts about this long
-RAIL_RATTLE_GAIN = 4.0  # friction noise amplitude added while rattling over the dent
+RAIL_RATTLE_GAIN = 1.5  # friction noise amplitude added while rattling over the dent
 RAIL_TONE_MASK = 0.8  # tonal lines lose this fraction while rattling
 RAIL_DETUNE = 0.05  # resonances move down by this fraction
-LOOSE_MESH_SHIFT = 0.06  # mesh line moves down by 6 %: the belt slips
-LOOSE_MOTOR_SHIFT = 0.03  # motor runs 3 % faster: less load
+RAIL_SPEED_DIP = 0.15  # the carriage slows down this much while crossing a dent
+LOOSE_MESH_SHIFT = 0.10  # mesh line moves down by 6 %: the belt slips
+LOOSE_MOTOR_SHIFT = 0.06  # motor runs 3 % faster: less load
 LOOSE_FLUTTER = 0.04  # relative speed flutter
 LOOSE_RHYTHM_JITTER = 0.15  # stroke durations vary by up to +-15 %
 LOOSE_SLIP_PROB = 0.9  # chance that a stroke slips (times 0.3 + 0.7 * severity)
 LOOSE_SLIP_DEPTH = 0.9  # friction noise drops by this fraction during a slip
 LOOSE_SLIP_RACE = 0.1  # the unloaded motor races during a slip
-LOOSE_SNAP_PEAK = 20.0
-LOOSE_SKIP_PEAK = 20.0  # teeth jumping over the pulley during a slip: a rattle of bright clicks
+LOOSE_SNAP_PEAK = 5.0
+LOOSE_SKIP_PEAK = 4.0  # teeth jumping over the pulley during a slip: a rattle of bright clicks
 LOOSE_SKIP_RATE_HZ = 30.0
-LOOSE_FLAP_RMS = 2.5  # low-frequency belt flapping noise
-GREASE_FRICTION_GAIN = 3.5  # friction amplitude multiplier - 1 inside a dry zone
+LOOSE_FLAP_RMS = 1.0  # low-frequency belt flapping noise
+GREASE_FRICTION_GAIN = 1.5  # friction amplitude multiplier - 1 inside a dry zone
 GREASE_BASE_GAIN = 0.3  # friction amplitude multiplier - 1 everywhere
 GREASE_BRIGHTEN = 0.25  # spectral tilt of the friction noise flattens by this exponent
-GREASE_SQUEAL_AMP = 1.2
+GREASE_SQUEAL_AMP = 0.6
 GREASE_MOTOR_GAIN = 0.5  # the motor works harder: louder, with a stronger 2nd harmonic
+GREASE_SPEED_DROP = 0.08  # ... and slower (speed-proportional lines move down)
 
 # ---- The slide-rail model: nominal values shared by every machine of the type --------------------------------------
 BASE_STROKE_PERIOD_S = 2.2
@@ -121,14 +123,15 @@ BASE_MOTOR_HZ = 250.0
 BASE_MESH_HZ = 2500.0
 BASE_DRIVE_HZ = 1100.0
 BASE_RESONANCES_HZ = (650.0, 1900.0, 4700.0)
-ID_TONE_SPREAD = 0.08  # tonal lines of two ids differ by 3.8-7.5 % (Weyl spacing below)
-ID_STROKE_SPREAD = 0.18
-ID_RESONANCE_SPREAD = 0.12
+ID_TONE_SPREAD = 0.035  # tonal lines of two ids differ by 3.8-7.5 % (Weyl spacing below)
+ID_STROKE_SPREAD = 0.12
+ID_RESONANCE_SPREAD = 0.06
 CLIP_SPEED_STD = 0.008  # clip-to-clip speed variation, well below the id spacing
 STROKE_JITTER = 0.004
-FRICTION_FLOOR = 0.45  # friction/motor noise left while the carriage stands still
+FRICTION_FLOOR = 0.2  # friction/motor noise left while the carriage stands still
 MOTOR_IDLE = 0.25
 CLUNK_AMP = 1.5
+JOINT_PEAK = 4.0  # ticks over the rail joints: as loud as a medium dent, so a click alone does not mean a fault
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # Weyl step: ids 0,2,4 (or 1,3,5) land >= 0.236 apart on the circle
 MACHINE_SALT = 0x5EED_51DE
 _STREAMS = {"params": 0, "timeline": 1, "tones": 2, "friction": 3, "events": 4, "background": 5, "fault": 6}
@@ -181,6 +184,7 @@ class MachineParams:
     dwell_fraction: float
     clunk_hz: float
     level_db: float
+    joints: tuple[float, ...]  # rail joints (0-1 along the rail): the carriage ticks over each one, every stroke
 
 
 @lru_cache(maxsize=64)
@@ -199,17 +203,19 @@ def machine_params(machine_type: str, machine_id: str) -> MachineParams:
         return 1.0 + rel * (2.0 * ((rotation + num * GOLDEN) % 1.0) - 1.0)
 
     u = rng.uniform(size=16)
+    joint_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, _crc(machine_type), num, 1])))
     return MachineParams(
         machine_type=machine_type, machine_id=machine_id,
         stroke_period_s=BASE_STROKE_PERIOD_S * spread("stroke", ID_STROKE_SPREAD),
         motor_hz=BASE_MOTOR_HZ * spread("motor", ID_TONE_SPREAD),
         motor_harmonics=(1.0, 0.35 + 0.3 * u[0], 0.15 + 0.2 * u[1]),
         mesh_hz=BASE_MESH_HZ * spread("mesh", ID_TONE_SPREAD), mesh_amp=0.3 + 0.15 * u[2],
-        drive_hz=BASE_DRIVE_HZ * spread("drive", ID_TONE_SPREAD), drive_amp=0.15 + 0.1 * u[3],
+        drive_hz=BASE_DRIVE_HZ, drive_amp=0.15 + 0.1 * u[3],  # the same drive electronics in every machine
         resonance_hz=tuple(f * spread(f"res{i}", ID_RESONANCE_SPREAD) for i, f in enumerate(BASE_RESONANCES_HZ)),
-        resonance_q=tuple(3.0 + 5.0 * u[4:7]), resonance_gain=tuple(1.5 + 2.5 * u[7:10]),
-        friction_tilt=0.9 + 0.4 * u[10], accel_fraction=0.06 + 0.04 * u[11], dwell_fraction=0.015 + 0.015 * u[12],
-        clunk_hz=120.0 + 100.0 * u[13], level_db=ID_LEVEL_SPREAD_DB * (2.0 * u[14] - 1.0),
+        resonance_q=tuple(3.0 + 5.0 * u[4:7]), resonance_gain=tuple(2.0 + 1.0 * u[7:10]),
+        friction_tilt=1.05 + 0.1 * u[10], accel_fraction=0.06 + 0.04 * u[11], dwell_fraction=0.015 + 0.015 * u[12],
+        clunk_hz=140.0 + 40.0 * u[13], level_db=ID_LEVEL_SPREAD_DB * (2.0 * u[14] - 1.0),
+        joints=tuple(np.round(np.sort(0.15 + 0.7 * joint_rng.uniform(size=1 + int(u[15] < 0.5))), 4)),
     )
 
 
@@ -474,6 +480,9 @@ def _rail_damage(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int
     v.motor_amp *= 1.0 - 0.5 * RAIL_TONE_MASK * s * rattle
     v.mesh_amp *= 1.0 - RAIL_TONE_MASK * s * np.maximum(rattle, gap)
     v.detune = RAIL_DETUNE * s
+    dip = 1.0 - RAIL_SPEED_DIP * s * st.window(hits, 0.25)  # the carriage labours over the dent
+    v.motor_rate *= dip
+    v.mesh_rate *= dip
 
 
 def _loose_belt(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int) -> None:
@@ -509,6 +518,9 @@ def _no_grease(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int) 
     v.friction_env *= 1.0 + GREASE_BASE_GAIN * s + GREASE_FRICTION_GAIN * s * dry * stick_slip
     v.brighten = GREASE_BRIGHTEN * s
     v.motor_amp *= 1.0 + GREASE_MOTOR_GAIN * s * (1.0 + dry)
+    drag = 1.0 - GREASE_SPEED_DROP * s * (0.5 + dry)  # friction loads the motor: it turns slower, more so when dry
+    v.motor_rate *= drag
+    v.mesh_rate *= drag
     v.harmonics = {k: a * (1.0 + s if k == 2 else 1.0) for k, a in v.harmonics.items()}
     squealing = (rng.uniform(size=st.starts.size) < 0.5 + 0.5 * s)[st.stroke]  # not on every pass
     vibrato = 1.0 + 0.004 * _play(_BASE_SINE, (5.0 + 2.0 * rng.uniform()) * st.t)
@@ -555,6 +567,9 @@ def _machine_sound(m: MachineParams, clip: ClipParams, n: int, sr: int, faulty: 
     stops = st.starts + (1.0 - m.dwell_fraction) * st.durations  # the carriage stops to reverse: a soft clunk
     clunk = _impact_kernel(sr, rng, m.clunk_hz, m.resonance_hz[0], 0.05)
     _add_events(extra, stops, clunk, CLUNK_AMP * (0.8 + 0.4 * rng.uniform(size=stops.size)), sr)
+    ticks = np.concatenate([st.crossing_times(x) for x in m.joints])  # the carriage rolls over the rail joints
+    tick = _impact_kernel(sr, rng, 2.0 * m.clunk_hz, m.resonance_hz[2], 2.0)
+    _add_events(extra, ticks, tick, JOINT_PEAK * (0.5 + rng.uniform(size=ticks.size)), sr)
     return (friction * _upsample(v.friction_env, n) + motor * _upsample(v.motor_amp, n)
             + mesh * _upsample(v.mesh_amp, n) + drive + extra)
 

@@ -51,7 +51,7 @@ from .utils import atomic_path, resolve_path, write_text_atomic
 __all__ = ["FAULT_TYPES", "ID_DIFFICULTY", "GENERATOR_VERSION", "add_synth_arguments", "clip_key", "clip_statistics",
            "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip"]
 
-GENERATOR_VERSION = 1  # bump when the sound model changes: files of another version are regenerated
+GENERATOR_VERSION = 2  # bump when the sound model changes: files of another version are regenerated
 SPLIT_CODES = {"train": 0, "test": 1}
 LABEL_CODES = {"normal": 0, "anomaly": 1}
 EVAL_SHUFFLE_SALT = 0xE7A1
@@ -89,7 +89,8 @@ def clip_statistics(x: np.ndarray, sr: int = 16000) -> dict[str, float]:
 
     Returns ``rms`` and ``peak`` (full scale), ``rms_dbfs``, ``spectral_tilt_db`` (long-term spectrum at 150-250 Hz
     minus at 6.5-7.5 kHz, dB; 1024-point Hann frames) and ``highband_env_std_db`` (std over 32 ms frames of the
-    4-8 kHz band energy in dB: ~1-2 dB for quasi-stationary sound, more for impacts, gaps and squeal).
+    4-8 kHz band energy in dB: ~1-2 dB for quasi-stationary sound, more for impacts, gaps and squeal) and
+    ``highband_peak_db`` (the loudest 32 ms of that band above its median, dB).
     Introduced in: notebooks/01_data_exploration.ipynb
     """
     x = np.asarray(x, dtype=np.float64)
@@ -103,7 +104,8 @@ def clip_statistics(x: np.ndarray, sr: int = 16000) -> dict[str, float]:
     band = (np.abs(np.fft.rfft(short, axis=1)) ** 2)[:, (fs >= 4000) & (fs <= 8000)].sum(axis=1)
     env_db = 10.0 * np.log10(band + 1e-20)
     return {"rms": rms, "peak": float(np.max(np.abs(x))), "rms_dbfs": 20.0 * math.log10(rms + 1e-20),
-            "spectral_tilt_db": float(10.0 * np.log10(low / high)), "highband_env_std_db": float(np.std(env_db))}
+            "spectral_tilt_db": float(10.0 * np.log10(low / high)), "highband_env_std_db": float(np.std(env_db)),
+            "highband_peak_db": float(np.max(env_db) - np.median(env_db))}
 
 
 def clip_key(seed: int, machine_type: str, machine_id: str, split: str, label: str, index: int) -> tuple[int, ...]:

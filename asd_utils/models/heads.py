@@ -170,11 +170,15 @@ class MachineIdClassifier(nn.Module):
         embedding = self.embed_inputs(wave, logmel)
         return self.classify(embedding, labels), embedding
 
-    def loss(self, batch: dict) -> torch.Tensor:
-        """Cross-entropy on ``batch = {"wave", "logmel", "label"}`` (or ``{"embedding", "label"}``): a scalar."""
+    def loss(self, batch: dict, label_smoothing: float = 0.0) -> torch.Tensor:
+        """Cross-entropy on ``batch = {"wave", "logmel", "label"}`` (or ``{"embedding", "label"}``): a scalar.
+
+        ``label_smoothing`` = eps trains towards ``1 - eps`` on the true id (and ``eps`` spread over all ids): the logit
+        margins stop growing once reached, so confidences stay below 1 and keep ranking clips.
+        """
         labels = batch["label"]
         if "embedding" in batch:
             logits = self.classify(batch["embedding"], labels)
         else:
             logits, _ = self(wave=batch.get("wave"), logmel=batch.get("logmel"), labels=labels)
-        return F.cross_entropy(logits, labels.long())
+        return F.cross_entropy(logits, labels.long(), label_smoothing=label_smoothing)

@@ -1,0 +1,161 @@
+"""The course's headline comparison on several generator seeds: training-free statistics, the DCASE AE and the
+machine-id classifiers, trained and scored as notebooks 01 and 03-06 do on the `course` profile.
+
+For each seed it generates the course dataset (``data/synthetic_course_seed<S>``, reused when complete), then
+measures dev (ids 00/02/04) and eval (ids 01/03/05) mean AUC/pAUC of
+
+* the training-free clip statistics of notebook 01 (RMS, peak, crest factor, 4-8 kHz envelope std and peak);
+* the DCASE baseline AE (one per machine id, course settings), mean and 95th-percentile reconstruction error;
+* ResNet50 (frozen), STgramNet (CE) and SepSTgramNet (CE) trained once on the normal training clips of all six ids
+  (the course setting, :data:`asd_utils.profiles.CLASSIFIER_TRAINING`), scored with 1-softmax, Mahalanobis and kNN;
+
+and the share of anomalous clips whose p(id) exceeds 0.999 (a saturated softmax). It prints one table per seed
+and the mean +- std over seeds, and writes ``results.csv`` and ``summary.txt`` to ``--out``.
+
+Usage: ``.venv/bin/python benchmarks/bench_seeds.py --seeds 0 1 2 [--models ae stgramnet ...]``
+(about 6-8 minutes per seed on 2 CPU cores).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from asd_utils import profiles  # noqa: E402
+from asd_utils.ae_pipeline import clip_scores, train_autoencoders  # noqa: E402
+from asd_utils.classifiers import (build_classifier, class_mapping, load_clip_inputs, run_classifier,  # noqa: E402
+                                   subsample_per_id)
+from asd_utils.data import dataset_table, load_batch  # noqa: E402
+from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
+from asd_utils.synth import clip_statistics, generate_dataset  # noqa: E402
+
+import os
+DUMP = os.environ.get("BENCH_DUMP")
+CLASSIFIERS = {"resnet50": ("resnet50_baseline", "ResNet50"), "stgramnet": ("stgramnet", "STgramNet (CE)"),
+               "sepstgramnet": ("sepstgramnet", "SepSTgramNet (CE)")}
+
+
+def _rows(model: str, score: str, table: pd.DataFrame, scores, extra: dict | None = None) -> list[dict]:
+    rows = []
+    for dataset in ("dev", "eval"):
+        mask = (table["dataset"] == dataset).to_numpy()
+        if mask.any():
+            part = table[mask].reset_index(drop=True)
+            m = evaluate_scores(part, np.asarray(scores)[mask])
+            faults = fault_type_auc(part, np.asarray(scores)[mask])
+            rows.append({"model": model, "score": score, "dataset": dataset, "mean_auc": m["mean_auc"],
+                         "mean_pauc": m["mean_pauc"], **{k: v["auc"] for k, v in m["per_id"].items()},
+                         **({} if faults is None else faults["all ids"].to_dict()), **(extra or {})})
+    return rows
+
+
+def statistics_rows(test: pd.DataFrame) -> list[dict]:
+    stats = pd.DataFrame([clip_statistics(x) for x in load_batch(test["path"].tolist())])
+    stats["crest_db"] = 20 * np.log10(stats["peak"] / stats["rms"])
+    rows = []
+    for column in ("rms", "peak", "crest_db", "highband_env_std_db", "highband_peak_db"):
+        rows += _rows("training-free", column, test, stats[column].to_numpy())
+    return rows
+
+
+def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm) -> list[dict]:
+    settings = profiles.ae_training("course")["dcase_ae"]
+    groups = {m: [m] for m in sorted(train["machine_id"].unique())}
+    run = train_autoencoders("dcase_ae", train_lm, train["machine_id"], groups, **settings, test_logmels=test_lm,
+                             test_ids=test["machine_id"])
+    p95 = np.full(len(test), np.nan)
+    for group, entry in run["groups"].items():
+        mask = (test["machine_id"] == group).to_numpy()
+        p95[mask] = clip_scores(entry["model"], test_lm[mask], entry["mean"], entry["std"],
+                                lambda e: float(np.percentile(e, 95)))
+    extra = {"train_s": run["seconds"]}
+    return _rows("DCASE AE", "mean error", test, run["scores"], extra) + _rows("DCASE AE", "p95 error", test, p95, extra)
+
+
+def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int) -> list[dict]:
+    kind, label = CLASSIFIERS[name]
+    settings = profiles.CLASSIFIER_TRAINING["course"][name]
+    options = {k: v for k, v in settings.items() if k not in ("n_train_per_id", "epochs", "batch_size",
+                                                                  "learning_rate", "cosine_decay", "label_smoothing")}
+    needs_waves = kind != "resnet50_baseline"
+    reference = load_clip_inputs(train, waves=needs_waves)
+    sample = subsample_per_id(train, settings["n_train_per_id"], seed=seed)
+    train_inputs = reference.subset(reference.table["path"].isin(sample["path"]))
+    test_inputs = load_clip_inputs(test, waves=needs_waves)
+    model = build_classifier(kind, len(class_mapping(train["machine_id"])), **options)
+    torch.manual_seed(seed)
+    run = run_classifier(label, model, train_inputs, test_inputs, epochs=settings["epochs"],
+                         batch_size=settings["batch_size"], learning_rate=settings["learning_rate"], seed=seed,
+                         reference=reference, progress=False, cosine_decay=settings.get("cosine_decay", False),
+                         label_smoothing=settings.get("label_smoothing", 0.0))
+    p_id = run.p_id
+    if DUMP:
+        test.assign(p_id=p_id, pred=np.argmax(run.test_logits, 1), cls=run.test_classes).to_csv(f"{DUMP}_{name}.csv")
+    rows = []
+    for key, scores in run.scores.items():
+        if key == "neg_log_prob":  # ranks exactly as 1-softmax
+            continue
+        for row in _rows(label, key, test, scores, {"train_s": run.history.seconds}):
+            anomalous = (test["dataset"] == row["dataset"]).to_numpy() & (test["y"] == 1).to_numpy()
+            row["saturated_anomalies"] = float(np.mean(p_id[anomalous] > 0.999))
+            row["test_id_accuracy"] = float(np.mean(np.argmax(run.test_logits, 1) == run.test_classes))
+            rows.append(row)
+    return rows
+
+
+def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval")) -> pd.DataFrame:
+    root = ROOT / "data" / f"synthetic_course_seed{seed}"
+    generate_dataset(root, "course", seed=seed, workers=workers, progress=False)
+    table = dataset_table(root)
+    train, test = (table[table["split"] == s].reset_index(drop=True) for s in ("train", "test"))
+    test = test[test["dataset"].isin(datasets)].reset_index(drop=True)
+    rows: list[dict] = []
+    if "stats" in models:
+        rows += statistics_rows(test)
+    if "ae" in models:
+        from asd_utils.features import log_mel_dataset
+        ae_train = train[train["dataset"].isin(datasets)].reset_index(drop=True)
+        rows += autoencoder_rows(ae_train, test, log_mel_dataset(ae_train["path"]), log_mel_dataset(test["path"]))
+    for name in models:
+        if name in CLASSIFIERS:
+            started = time.perf_counter()
+            rows += classifier_rows(name, train, test, seed)
+            print(f"  seed {seed}: {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return pd.DataFrame(rows).assign(seed=seed)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--models", nargs="+", default=["stats", "ae", *CLASSIFIERS])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--datasets", nargs="+", default=["dev", "eval"], help="test clips to score (dev, eval)")
+    parser.add_argument("--out", default=str(ROOT / "outputs" / "bench_seeds"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    frames = []
+    for seed in args.seeds:
+        frame = one_seed(seed, args.models, args.workers, args.datasets)
+        frames.append(frame)
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(f"seed {seed}\n" + frame.drop(columns="seed").round(3).to_string(index=False), flush=True)
+    results = pd.concat(frames, ignore_index=True)
+    summary = (results.groupby(["dataset", "model", "score"], sort=False)["mean_auc"]
+               .agg(["mean", "std", "count"]).round(3).reset_index())
+    print(summary.to_string(index=False))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out / "results.csv", index=False, float_format="%.4f")
+    (out / "summary.txt").write_text(summary.to_string(index=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
