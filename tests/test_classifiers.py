@@ -242,15 +242,6 @@ def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
     assert all(torch.equal(v, dict(model.named_parameters())[k]) for k, v in weights.items())
 
 
-def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
-    metrics = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
-               "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
-    write_metrics_json(tmp_path / "03_autoencoder_baselines", "03_autoencoder_baselines", "d", {"AE": metrics})
-    table, missing = cl.earlier_results(tmp_path / "05_stgramnet", ["03_autoencoder_baselines", "04_resnet_baseline"])
-    assert missing == ["04_resnet_baseline"]
-    assert table["model"].tolist() == ["AE"] and table["mean_auc"].tolist() == [0.8]
-
-
 def test_classifier_settings_match_the_notebooks_and_the_report():
     report = profiles.CLASSIFIER_TRAINING["dcase"]
     assert (report["resnet50"]["epochs"], report["resnet50"]["batch_size"], report["resnet50"]["learning_rate"]) == (10, 32, 1e-3)
