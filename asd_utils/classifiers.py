@@ -52,11 +52,6 @@ CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNe
 #: score key of :func:`asd_utils.scoring.classifier_scores` -> the name used in tables and metrics.json
 SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahalanobis": "Mahalanobis",
                 "knn_cosine": "kNN cosine"}
-#: the course report's Table I (real DCASE 2020 slider data, ROC-AUC), for comparison only
-REPORT_TABLE_I = pd.DataFrame(
-    {"training": ["epochs 10, batch 32, lr 1e-3", "epochs 10, batch 4, lr 1e-4", "epochs 9, batch 4, lr 1e-3"],
-     "dev AUC": [0.867, 0.943, 0.991], "eval AUC": [0.753, 0.876, 0.918]},
-    index=pd.Index(["ResNet50 (baseline)", "STgramNet", "SepSTgramNet"], name="model (real data, Team 42 report)"))
 CHECKPOINT_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
 
 
@@ -540,19 +535,3 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     model.load_state_dict(checkpoint["state_dict"])
     model.spec = {k: checkpoint[k] for k in ("kind", "num_classes", "options")}
     return model.to(resolve_device(device) if isinstance(device, str) else device).eval(), checkpoint
-
-
-# ------------------------------------------------------------------------------------------------- earlier results
-def earlier_results(output_dir, stems) -> tuple[pd.DataFrame, list[str]]:
-    """Results of earlier notebooks from the sibling folders of ``output_dir`` (``<parent>/<stem>/metrics.json``).
-
-    Returns ``(table, missing)``: one row per (notebook, model) as :func:`asd_utils.runner.collect_summary`, and the
-    stems whose metrics.json does not exist (yet).
-    """
-    from .runner import collect_summary
-
-    parent = Path(output_dir).parent
-    missing = [stem for stem in stems if not (parent / stem / "metrics.json").is_file()]
-    found = [stem for stem in stems if stem not in missing]
-    table = collect_summary(parent, stems=found, timings={}) if found else pd.DataFrame()
-    return table.drop(columns=["notebook_seconds"], errors="ignore"), missing

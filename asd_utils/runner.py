@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import profiles
+from .results import collect_dev_eval, collect_summary, summary_markdown
 from .utils import atomic_path, display_path, repo_root, resolve_path, write_text_atomic
 
 KERNEL_NAME = "python3"
@@ -35,25 +35,6 @@ KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3
 # ipykernel >= 7 logs a warning about unencrypted TCP on every start; it is not about the notebook, so hide it
 KERNEL_EXTRA_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 DROPPED_CELL_TAGS = ("injected-parameters", "papermill-error-cell-tag")  # cells papermill adds to a notebook
-SUMMARY_FIXED_COLUMNS = ["notebook", "model", "dataset", "mean_auc", "mean_pauc", "pooled_auc"]
-SUMMARY_TAIL_COLUMNS = ["n_params", "train_seconds", "notebook_seconds"]
-DEV_EVAL_COLUMNS = ["model", "chosen_from", "dev_mean_auc", "eval_mean_auc", "dev_mean_pauc", "eval_mean_pauc",
-                    "dev_pooled_auc", "eval_pooled_auc", "eval_train_seconds"]
-#: Results on the REAL DCASE 2020 Task 2 slider data from the literature, for comparison only (never from a run):
-#: the course reports (Team 42, Table I: one ROC-AUC per set; Group 7: per-id AUC / pAUC of ids 00/02/04 and their
-#: average, dev only) and the official DCASE 2020 baseline's AUC on ids 00/02/04. Empty cells: not reported.
-LITERATURE_RESULTS = pd.DataFrame(
-    [("Team 42 report, Table I", "ResNet50 (baseline)", 0.867, 0.753) + (None,) * 7,
-     ("Team 42 report, Table I", "STgramNet", 0.943, 0.876) + (None,) * 7,
-     ("Team 42 report, Table I", "SepSTgramNet", 0.991, 0.918) + (None,) * 7,
-     ("Group 7 report", "Baseline (VAE)", 0.877, None, 0.695, 0.957, 0.795, 0.763, 0.617, 0.910, 0.673),
-     ("Group 7 report", "+BatchNorm", 0.894, None, 0.728, 0.961, 0.810, 0.776, 0.639, 0.944, 0.7356),
-     ("Group 7 report", "+Dropout", 0.891, None, 0.720, 0.966, 0.835, 0.779, 0.640, 0.929, 0.685),
-     ("Group 7 report", "Sequential (DCASE AE)", 0.893, None, 0.723, 0.967, 0.837, 0.790, 0.631, 0.923, 0.700),
-     ("DCASE 2020 official baseline", "DCASE AE", round((0.963 + 0.788 + 0.946) / 3, 3), None, None, 0.963, None,
-      0.788, None, 0.946, None)],
-    columns=["source", "model", "dev_auc", "eval_auc", "dev_pauc", "auc_id_00", "pauc_id_00", "auc_id_02",
-             "pauc_id_02", "auc_id_04", "pauc_id_04"])
 
 
 def list_notebooks(selection: str | None = None, notebooks_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -214,153 +195,6 @@ def strip_volatile_metadata(nb):
         kept.append(cell)
     nb.cells = kept
     return nb
-
-
-def _dataset_of(metrics: dict) -> str:
-    """``"eval"`` when every machine id of a model's ``per_id`` is an evaluation id (01/03/05), else ``"dev"``."""
-    ids = set(metrics.get("per_id", {}))
-    return "eval" if ids and ids <= set(profiles.EVAL_IDS) else "dev"
-
-
-def _read_models(path: Path) -> dict | None:
-    try:
-        payload = json.loads(path.read_text())
-        models = payload["models"]
-        if not isinstance(models, dict):
-            raise TypeError("'models' is not a dictionary")
-        return models
-    except (ValueError, KeyError, TypeError) as err:
-        print(f"skipping {path}: not a course metrics.json ({type(err).__name__}: {err})", file=sys.stderr)
-        return None
-
-
-def _metrics_paths(out_dir: Path, stems: list[str] | None) -> list[Path]:
-    paths = [out_dir / stem / "metrics.json" for stem in stems] if stems is not None \
-        else sorted(out_dir.glob("*/metrics.json"))
-    return [path for path in paths if path.is_file()]
-
-
-def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
-                    timings: dict[str, float] | None = None) -> pd.DataFrame:
-    """One row per (notebook, model) from ``out_dir/<stem>/metrics.json``.
-
-    Columns: notebook, model, dataset (``"eval"`` for models scored on the evaluation ids 01/03/05, as notebook 07's
-    retrained models, else ``"dev"``), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
-    first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
-    ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
-    ``*/metrics.json``). Unreadable files are reported on stderr and skipped.
-
-    Introduced in: notebooks/00_getting_started.ipynb
-    """
-    out_dir = Path(out_dir)
-    if timings is None:
-        timings_file = out_dir / "timings.csv"
-        timings = {}
-        if timings_file.is_file():
-            table = pd.read_csv(timings_file)
-            timings = dict(zip(table["notebook"].astype(str), table["seconds"]))
-    rows = []
-    for path in _metrics_paths(out_dir, stems):
-        models = _read_models(path)
-        for model, metrics in (models or {}).items():
-            row = {"notebook": path.parent.name, "model": model, "dataset": _dataset_of(metrics)}
-            for key in ("mean_auc", "mean_pauc", "pooled_auc"):
-                row[key] = metrics.get(key)
-            for machine_id, values in sorted(metrics.get("per_id", {}).items()):
-                row[f"auc_{machine_id}"] = values.get("auc")
-            row["n_params"] = metrics.get("n_params")
-            row["train_seconds"] = metrics.get("train_seconds")
-            row["notebook_seconds"] = timings.get(path.parent.name)
-            rows.append(row)
-    eval_ids = {f"auc_{machine_id}" for machine_id in profiles.EVAL_IDS}
-    id_columns = sorted({key for row in rows for key in row if key.startswith("auc_")},
-                        key=lambda column: (column in eval_ids, column))
-    frame = pd.DataFrame(rows, columns=SUMMARY_FIXED_COLUMNS + id_columns + SUMMARY_TAIL_COLUMNS)
-    for column in frame.columns[3:]:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    frame["n_params"] = frame["n_params"].round().astype("Int64")
-    return frame
-
-
-def collect_dev_eval(out_dir: str | os.PathLike, stems: list[str] | None = None) -> pd.DataFrame:
-    """Development and evaluation scores side by side, one row per model that notebook 07 retrained on the eval ids.
-
-    Reads the models of ``out_dir/<stem>/metrics.json`` that carry a ``"dev"`` entry (``{"notebook", "model",
-    "mean_auc", "mean_pauc", "pooled_auc"}``: the development result the model was chosen by). Columns:
-    :data:`DEV_EVAL_COLUMNS` (``chosen_from`` is the development notebook). Empty when no model has one.
-
-    Introduced in: notebooks/07_results_and_submission.ipynb
-    """
-    rows = []
-    for path in _metrics_paths(Path(out_dir), stems):
-        for metrics in (_read_models(path) or {}).values():
-            dev = metrics.get("dev")
-            if not isinstance(dev, dict):
-                continue
-            rows.append({"model": dev.get("model"), "chosen_from": dev.get("notebook"),
-                         "dev_mean_auc": dev.get("mean_auc"), "eval_mean_auc": metrics.get("mean_auc"),
-                         "dev_mean_pauc": dev.get("mean_pauc"), "eval_mean_pauc": metrics.get("mean_pauc"),
-                         "dev_pooled_auc": dev.get("pooled_auc"), "eval_pooled_auc": metrics.get("pooled_auc"),
-                         "eval_train_seconds": metrics.get("train_seconds")})
-    frame = pd.DataFrame(rows, columns=DEV_EVAL_COLUMNS)
-    for column in DEV_EVAL_COLUMNS[2:]:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    return frame
-
-
-def summary_markdown(summary: pd.DataFrame, dev_eval: pd.DataFrame | None = None, profile: str = "") -> str:
-    """The course summary as markdown: this run's results (``summary`` from :func:`collect_summary`), the dev vs eval
-    comparison of notebook 07 (when ``dev_eval`` has rows) and, clearly apart, :data:`LITERATURE_RESULTS`.
-
-    Introduced in: notebooks/07_results_and_submission.ipynb
-    """
-    where = f" (profile {profile})" if profile else ""
-    parts = [f"## Results of this run{where}\n",
-             "One row per notebook and model; dataset `dev`: trained and tested on the development ids, `eval`: "
-             "retrained on the evaluation ids and scored on their test clips (notebook 07). Times in seconds.\n",
-             format_markdown_table(summary)]
-    if dev_eval is not None and len(dev_eval):
-        parts += ["\n## Development vs evaluation score of the models chosen on the development set\n",
-                  format_markdown_table(dev_eval)]
-    parts += ["\n## For comparison only: results on the REAL DCASE 2020 slider data, from the literature\n",
-              "Not produced by this run. Team 42 report (Table I: one ROC-AUC on the dev and one on the eval set), "
-              "Group 7 report (mean and per-id AUC/pAUC on the dev ids 00/02/04), official DCASE 2020 baseline "
-              "(AUC of ids 00/02/04; dev_auc is their mean).\n",
-              format_markdown_table(LITERATURE_RESULTS)]
-    return "\n".join(parts)
-
-
-def _format_cell(column: str, value, digits: int, seconds_digits: int) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
-        return str(int(value))
-    if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
-        places = seconds_digits if str(column).endswith("seconds") else digits
-        return f"{float(value):.{places}f}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def format_markdown_table(df: pd.DataFrame, digits: int = 3, seconds_digits: int = 1) -> str:
-    """A GitHub markdown table of ``df`` (index left out): floats with ``digits`` decimals (columns whose name ends
-    in ``seconds`` with ``seconds_digits``), missing values empty, numeric columns right-aligned.
-
-    Introduced in: notebooks/00_getting_started.ipynb
-    """
-    columns = [str(c) for c in df.columns]
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
-    body = [[_format_cell(name, value, digits, seconds_digits) for name, value in zip(columns, row)]
-            for row in df.itertuples(index=False, name=None)]
-    widths = [max([len(name), 3] + [len(row[i]) for row in body]) for i, name in enumerate(columns)]
-
-    def line(cells: list[str]) -> str:
-        padded = [cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric)]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if num else ("-" * (w + 2)) for w, num in zip(widths, numeric)) + "|"
-    return "\n".join([line(columns), rule] + [line(row) for row in body]) + "\n"
 
 
 def _write_timings(out_dir: Path, timings: dict[str, float]) -> None:

@@ -111,12 +111,27 @@ def test_read_checkpoint_errors(tmp_path):
         ae_pipeline.load_autoencoders(tmp_path / "cls.pt")
 
 
-def test_notebook_03_checkpoint_loads_when_present():
-    """A checkpoint written by notebook 03 itself (when the course outputs exist) loads with the module."""
-    from asd_utils.utils import resolve_path
-
-    path = resolve_path("outputs/course/03_autoencoder_baselines/models/dcase_ae.pt")
-    if not path.is_file():
-        pytest.skip("notebook 03 has not written outputs/course/03_autoencoder_baselines/models/dcase_ae.pt")
-    loaded = ae_pipeline.load_autoencoders(path)
-    assert all(isinstance(model, DcaseBaselineAE) and not model.training for model, _, _ in loaded.values())
+@pytest.mark.parametrize("key, per_id, standardize", [("baseline", True, True), ("dropout", False, True),
+                                                       ("dcase_ae", True, False)])
+def test_notebook_03_checkpoints_round_trip_for_every_recipe(tmp_path, key, per_id, standardize):
+    """Saved as notebook 03 saves them (per-id models or one model for all ids, with or without standardisation),
+    the autoencoders load back as the same class with the same weights and give the same scores."""
+    train, test = np.concatenate([_logmels(2, 7), _logmels(2, 8, shift=5)]), _logmels(3, 9)
+    train_ids, test_ids = ["id_00"] * 2 + ["id_02"] * 2, ["id_00", "id_02", "id_02"]
+    groups = ae_pipeline.machine_groups(train_ids, per_id=per_id)
+    run = ae_pipeline.train_autoencoders(key, train, train_ids, groups, epochs=1, batch_size=16, learning_rate=1e-3,
+                                         test_logmels=test, test_ids=test_ids, standardize=standardize, device="cpu")
+    hyper = ae_pipeline.autoencoder_hyperparameters(key, {"epochs": 1}, feature_params=PARAMS, per_id_models=per_id,
+                                                    n_models=len(groups), standardize=standardize)
+    loaded = ae_pipeline.load_autoencoders(
+        ae_pipeline.save_autoencoders(tmp_path / f"{key}.pt", key, run, PARAMS, hyper))
+    assert sorted(loaded) == ["id_00", "id_02"]
+    for mid, (model, mean, std) in loaded.items():
+        trained = run["groups"][mid if per_id else "all_ids"]
+        assert type(model) is ae_pipeline.MODEL_SPECS[key][1] and not model.training
+        assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                     trained["model"].state_dict().values()))
+        assert (mean is None) == (not standardize) and (std is None) == (not standardize)
+        if standardize:
+            np.testing.assert_array_equal(mean, trained["mean"])
+    np.testing.assert_allclose(ae_pipeline.autoencoder_scores(loaded, test, test_ids), run["scores"], rtol=1e-6)

@@ -15,7 +15,7 @@ from asd_utils import classifiers as cl
 from asd_utils import profiles
 from asd_utils.data import dataset_table, select
 from asd_utils.features import LogMelParams, log_mel
-from asd_utils.metrics import write_metrics_json
+from asd_utils.metrics import evaluate_scores, write_metrics_json
 from asd_utils.models import MachineIdClassifier
 from asd_utils.runner import list_notebooks
 from asd_utils.utils import set_seed
@@ -139,8 +139,11 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
         assert values.shape == (len(test),) and np.isfinite(values).all()
     models = run.metrics()
     assert sorted(models) == sorted(f"{kind} · {label}" for label in cl.SCORE_LABELS.values())
+    for key, label in cl.SCORE_LABELS.items():  # each name holds the metrics of its own score
+        metrics = models[f"{kind} · {label}"]
+        assert {k: metrics[k] for k in ("per_id", "mean_auc", "mean_pauc", "pooled_auc")} == evaluate_scores(
+            test.table, run.scores[key])
     for metrics in models.values():
-        assert set(metrics["per_id"]) == {"id_00", "id_02"} and 0 <= metrics["pooled_auc"] <= 1
         assert metrics["hyperparameters"]["epochs"] == 1 and metrics["hyperparameters"]["note"] == "tiny"
         assert metrics["n_params"] > 0
     payload = json.loads(write_metrics_json(tmp_path / "out", "05_x", "data", models, profile="tiny").read_text())
@@ -151,6 +154,55 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
     assert checkpoint["classes"] == ["id_00", "id_02"] and checkpoint["train_embeddings"].shape[0] == len(train)
     logits, _ = cl.predict(reloaded, test, checkpoint["norm"], device="cpu")
     np.testing.assert_allclose(logits, run.test_logits, rtol=1e-4, atol=1e-4)
+
+
+SEPARABLE_TONES_HZ = {"id_00": 300.0, "id_02": 3000.0}
+
+
+def _tone_inputs(rows, seed, n_samples=8000, sr=16000):
+    """ClipInputs of 0.5 s clips ``rows = [(machine_id, anomalous), ...]``: each id a pure tone (random phase, +-0.5 %
+    pitch), an anomaly the same tone with a 5 kHz whistle and broadband noise on top: separable by design."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_samples) / sr
+    waves = []
+    for machine_id, anomalous in rows:
+        hz = SEPARABLE_TONES_HZ[machine_id] * rng.uniform(0.995, 1.005)
+        wave = 0.05 * np.sin(2 * np.pi * hz * t + rng.uniform(0, 2 * np.pi)) + 0.002 * rng.standard_normal(n_samples)
+        if anomalous:
+            wave += 0.05 * np.sin(2 * np.pi * 5000 * t) + 0.03 * rng.standard_normal(n_samples)
+        waves.append(wave.astype(np.float32))
+    waves = np.stack(waves)
+    names = [f"clip{i}.wav" for i in range(len(rows))]
+    table = pd.DataFrame({"path": names, "file_name": names, "machine_id": [m for m, _ in rows],
+                          "y": [float(a) for _, a in rows]})
+    return cl.ClipInputs(table, waves, log_mel(waves))
+
+
+@pytest.fixture(scope="module")
+def separable():
+    """12 normal training clips per id; 4 normal and 4 anomalous test clips per id."""
+    return (_tone_inputs([(m, False) for m in SEPARABLE_TONES_HZ for _ in range(12)], seed=0),
+            _tone_inputs([(m, a) for m in SEPARABLE_TONES_HZ for a in (False, True) for _ in range(4)], seed=1))
+
+
+@pytest.mark.parametrize("kind, options, epochs, learning_rate", [
+    ("resnet50_baseline", {"pretrained": False}, 20, 1e-2), ("stgramnet", {}, 5, 1e-3),
+    ("stgramnet", {"head": "arcface"}, 5, 1e-3), ("sepstgramnet", {"hidden": 32}, 5, 1e-3)])
+def test_every_classifier_learns_a_separable_case(separable, kind, options, epochs, learning_rate):
+    """Minimum quality: every normal test clip recognised as its own id, and the embedding distances rank every
+    anomaly above its id's normal clips (mean AUC >= 0.9; 1.0 when this was written). The networks trained end to
+    end must also do it with the softmax scores; the frozen random-feature ResNet-50 need not (its softmax saturates
+    on anomalies too, the course's point about Eq. 1). Training skipped gives an id accuracy near chance."""
+    set_seed(0)
+    train, test = separable
+    model = cl.build_classifier(kind, num_classes=2, n_samples=train.waves.shape[1], **options)
+    run = cl.run_classifier(kind, model, train, test, epochs=epochs, batch_size=4, learning_rate=learning_rate,
+                            device="cpu", progress=False)
+    normal = test.table["y"].to_numpy() == 0
+    assert cl.id_accuracy(run.test_logits[normal], run.test_classes[normal]) == 1.0
+    floors = ("mahalanobis", "knn_cosine") + (("1-softmax", "neg_log_prob") if kind != "resnet50_baseline" else ())
+    for key in floors:
+        assert evaluate_scores(test.table, run.scores[key])["mean_auc"] >= 0.9, key
 
 
 def test_resnet50_baseline_trains_only_its_head(tiny_inputs):
@@ -188,15 +240,6 @@ def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
     torch.testing.assert_close(model.backbone.bn1.running_mean, torch.stack(seen).mean(dim=0))
     assert model.backbone.bn1.momentum == 0.1
     assert all(torch.equal(v, dict(model.named_parameters())[k]) for k, v in weights.items())
-
-
-def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
-    metrics = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
-               "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
-    write_metrics_json(tmp_path / "03_autoencoder_baselines", "03_autoencoder_baselines", "d", {"AE": metrics})
-    table, missing = cl.earlier_results(tmp_path / "05_stgramnet", ["03_autoencoder_baselines", "04_resnet_baseline"])
-    assert missing == ["04_resnet_baseline"]
-    assert table["model"].tolist() == ["AE"] and table["mean_auc"].tolist() == [0.8]
 
 
 def test_classifier_settings_match_the_notebooks_and_the_report():

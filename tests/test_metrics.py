@@ -75,3 +75,59 @@ def test_fault_type_auc_per_id_and_pooled():
     assert frame.loc["b", "id_00"] == 0.5 and frame.loc["b", "id_02"] == 1.0
     assert frame.loc["a", "n clips"] == 2
     assert fault_type_auc(table.drop(columns="anomaly_type"), scores) is None
+
+
+def _dcase_pauc(y, scores, max_fpr=0.1):
+    """The DCASE 2020 pAUC written out: area under the ROC curve for FPR in [0, max_fpr] (ties as one step, the
+    curve cut by linear interpolation at max_fpr), McClish-standardised: 0.5 * (1 + (A - A_min) / (A_max - A_min)),
+    A_min = max_fpr**2 / 2 (random), A_max = max_fpr (perfect)."""
+    y, scores = np.asarray(y), np.asarray(scores, dtype=float)
+    thresholds = np.unique(scores)[::-1]
+    fpr = np.r_[0.0, [np.mean(scores[y == 0] >= t) for t in thresholds]]
+    tpr = np.r_[0.0, [np.mean(scores[y == 1] >= t) for t in thresholds]]
+    cut = np.searchsorted(fpr, max_fpr, side="right")
+    x = np.r_[fpr[:cut], max_fpr]
+    tpr_cut = np.interp(max_fpr, fpr, tpr) if cut < len(fpr) else tpr[-1]
+    curve = np.r_[tpr[:cut], tpr_cut]
+    area = np.sum(np.diff(x) * (curve[1:] + curve[:-1]) / 2)  # trapezoids
+    low, high = max_fpr ** 2 / 2, max_fpr
+    return 0.5 * (1 + (area - low) / (high - low))
+
+
+def test_dcase_pauc_reference_matches_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        y = np.r_[np.zeros(40), np.ones(25)]
+        scores = np.round(rng.normal(0, 1, 65) + 0.8 * y, 1)  # rounding makes ties
+        assert _dcase_pauc(y, scores) == pytest.approx(roc_auc_score(y, scores, max_fpr=0.1), abs=1e-12)
+
+
+def test_evaluate_scores_pauc_per_id_mean_and_pooled_exactly():
+    """Three ids interleaved in a shuffled table: per-id AUC and pAUC, their means and the pooled AUC against the
+    definitions written out here (pAUC != AUC for every id, so a pAUC computed as an AUC fails)."""
+    rng = np.random.default_rng(7)
+    ids = np.repeat(["id_04", "id_00", "id_02"], 30)
+    y = np.tile(np.r_[np.zeros(20), np.ones(10)], 3)
+    shift = {"id_00": 1.5, "id_02": 0.3, "id_04": 0.8}
+    scores = rng.normal(0, 1, 90) + y * np.array([shift[m] for m in ids]) + np.array(
+        [{"id_00": 0.0, "id_02": 3.0, "id_04": -2.0}[m] for m in ids])  # scales differ: pooled != mean
+    order = rng.permutation(90)
+    table = pd.DataFrame({"machine_id": ids[order], "y": y[order]}, index=rng.permutation(90) + 100)
+    result = evaluate_scores(table, scores[order])
+    assert list(result["per_id"]) == ["id_00", "id_02", "id_04"]
+    for machine_id, values in result["per_id"].items():
+        rows = ids == machine_id
+        normal, anomalous = scores[rows & (y == 0)], scores[rows & (y == 1)]
+        auc = np.mean(anomalous[:, None] > normal[None, :])  # share of (anomalous, normal) pairs ranked right
+        assert values["auc"] == pytest.approx(auc, abs=1e-12)
+        assert values["pauc"] == pytest.approx(_dcase_pauc(y[rows], scores[rows]), abs=1e-12)
+        assert abs(values["pauc"] - values["auc"]) > 0.01
+    assert result["mean_auc"] == pytest.approx(np.mean([v["auc"] for v in result["per_id"].values()]), abs=1e-12)
+    expected_mean_pauc = np.mean([_dcase_pauc(y[ids == m], scores[ids == m]) for m in ("id_00", "id_02", "id_04")])
+    assert result["mean_pauc"] == pytest.approx(expected_mean_pauc, abs=1e-12)
+    assert abs(result["mean_pauc"] - result["mean_auc"]) > 0.01
+    pooled = np.mean(scores[y == 1][:, None] > scores[y == 0][None, :])
+    assert result["pooled_auc"] == pytest.approx(pooled, abs=1e-12)
+    assert abs(result["pooled_auc"] - result["mean_auc"]) > 0.05

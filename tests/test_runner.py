@@ -11,7 +11,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from asd_utils import profiles, runner
-from asd_utils.metrics import write_metrics_json
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -165,55 +164,6 @@ def test_strip_volatile_metadata_keeps_outputs_and_counts():
     assert result.cells[1].metadata == {"tags": ["parameters"]}
     assert result.cells[2].metadata == {} and result.cells[2].execution_count == 3
     assert result.cells[2].outputs[0].text == "1\n"
-
-
-def test_format_markdown_table():
-    frame = pd.DataFrame({"model": ["ae", "a|b"], "mean_auc": [0.81234, float("nan")],
-                          "n_params": pd.array([1200, None], dtype="Int64"), "train_seconds": [95.27, 3.0]})
-    assert runner.format_markdown_table(frame).splitlines() == [
-        "| model | mean_auc | n_params | train_seconds |",
-        "|-------|---------:|---------:|--------------:|",
-        "| ae    |    0.812 |     1200 |          95.3 |",
-        "| a\\|b  |          |          |           3.0 |",
-    ]
-
-
-def test_collect_summary_reads_metrics_and_timings(tmp_path):
-    def model(auc, ids):
-        return {"per_id": {i: {"auc": auc, "pauc": 0.5} for i in ids}, "mean_auc": auc, "mean_pauc": 0.5,
-                "pooled_auc": auc, "n_params": 10, "train_seconds": 2.0, "hyperparameters": {}}
-
-    write_metrics_json(tmp_path / "03_ae", "03_ae", "data", {"ae": model(0.6, ["id_00", "id_02"])})
-    write_metrics_json(tmp_path / "04_cls", "04_cls", "data", {"cls": model(0.9, ["id_00", "id_04"])})
-    (tmp_path / "05_broken").mkdir()
-    (tmp_path / "05_broken" / "metrics.json").write_text("{not json")
-    pd.DataFrame({"notebook": ["03_ae", "04_cls"], "seconds": [12.5, 30.0]}).to_csv(tmp_path / "timings.csv",
-                                                                                     index=False)
-    retrained = {**model(0.7, ["id_01", "id_03"]), "dev": {"notebook": "03_ae", "model": "ae", "mean_auc": 0.6,
-                                                           "mean_pauc": 0.5, "pooled_auc": 0.6}}
-    write_metrics_json(tmp_path / "07_results", "07_results", "data", {"ae · eval": retrained})
-    summary = runner.collect_summary(tmp_path)
-    assert list(summary["notebook"]) == ["03_ae", "04_cls", "07_results"]
-    assert list(summary["dataset"]) == ["dev", "dev", "eval"]
-    assert [c for c in summary.columns if c.startswith("auc_")] == ["auc_id_00", "auc_id_02", "auc_id_04",
-                                                                    "auc_id_01", "auc_id_03"]  # dev ids first
-    assert pd.isna(summary.loc[0, "auc_id_04"]) and summary.loc[1, "auc_id_04"] == 0.9
-    assert list(summary["notebook_seconds"].iloc[:2]) == [12.5, 30.0] and pd.isna(summary["notebook_seconds"][2])
-    assert list(runner.collect_summary(tmp_path, stems=["04_cls"])["model"]) == ["cls"]
-    assert runner.collect_summary(tmp_path / "nothing").empty
-
-    dev_eval = runner.collect_dev_eval(tmp_path)
-    assert list(dev_eval.columns) == runner.DEV_EVAL_COLUMNS
-    assert dev_eval.iloc[0][["model", "chosen_from", "dev_mean_auc", "eval_mean_auc"]].tolist() == ["ae", "03_ae",
-                                                                                                  0.6, 0.7]
-    assert runner.collect_dev_eval(tmp_path, stems=["03_ae"]).empty
-    markdown = runner.summary_markdown(summary, dev_eval, "course")
-    results, rest = markdown.split("## Development vs evaluation")
-    assert "profile course" in results and "| 07_results" in results and "| eval" in results
-    comparison, literature = rest.split("## For comparison only: results on the REAL DCASE 2020 slider data")
-    assert "| ae    | 03_ae" in comparison and "0.700" in comparison
-    assert "| Team 42 report, Table I" in literature and "0.918" in literature and "0.991" in literature
-    assert "| DCASE 2020 official baseline" in literature and "0.963" in literature
 
 
 def test_list_notebooks_selection(tmp_path):

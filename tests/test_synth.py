@@ -213,7 +213,15 @@ def test_machine_ids_differ_by_a_few_percent_and_ignore_the_seed():
     wave_a = synthesize_clip("id_00", seed=0)[0]
     wave_b = synthesize_clip("id_00", seed=1)[0]
     assert not np.array_equal(wave_a, wave_b)
-    assert slider_sound.machine_params("slider", "id_00") == slider_sound.machine_params("slider", "id_00")
+    # the machine a clip is drawn from depends on the id only: recomputed (not the lru_cached object), under any
+    # global random state, and the same for clips of two dataset seeds
+    uncached = slider_sound.machine_params.__wrapped__
+    np.random.seed(123)
+    fresh = uncached("slider", "id_00")
+    np.random.seed(456)
+    assert uncached("slider", "id_00") == fresh != uncached("slider", "id_02")
+    assert synth._clip(0, "slider", "id_00", "test", "normal", 0)[0] == fresh
+    assert synth._clip(1, "slider", "id_00", "test", "normal", 0)[0] == fresh
 
 
 def test_rerun_skips_complete_files_and_repairs_damaged_ones(small):

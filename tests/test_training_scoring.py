@@ -105,3 +105,66 @@ def test_embedding_distances():
         mahalanobis_scores(train, classes, test, [0, 1, 2])
     all_scores = classifier_scores(np.zeros((3, 2)), test, test_classes, train, classes)
     assert set(all_scores) == {"1-softmax", "neg_log_prob", "mahalanobis", "knn_cosine"}
+
+
+def _two_classes(seed=0, n=12, d=6):
+    """Correlated, anisotropic embeddings of two classes (few clips per dimension: shrinkage matters)."""
+    rng = np.random.default_rng(seed)
+    mix = rng.normal(0, 1, (d, d)) * np.linspace(0.2, 3, d)
+    train = np.r_[rng.normal(0, 1, (n, d)) @ mix, rng.normal(0, 1, (n + 5, d)) @ mix.T + 4]
+    classes = np.r_[np.zeros(n, int), np.ones(n + 5, int)]
+    test = rng.normal(0, 2, (9, d)) @ mix + 1
+    return train, classes, test, np.array([1, 0, 0, 1, 1, 0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("shrinkage", [0.0, 0.1, 0.5])
+def test_mahalanobis_matches_sklearn_shrunk_covariance(shrinkage):
+    """Per class: sklearn's ShrunkCovariance is (1 - s) * C + s * trace(C)/d * I with the biased covariance C (1/n);
+    the course uses the unbiased one (1/(n - 1)), which scales squared distances by (n - 1)/n."""
+    from sklearn.covariance import EmpiricalCovariance, ShrunkCovariance
+
+    train, classes, test, test_classes = _two_classes()
+    scores = mahalanobis_scores(train, classes, test, test_classes, shrinkage=shrinkage)
+    for cls in (0, 1):
+        own, mask = train[classes == cls], test_classes == cls
+        n = len(own)
+        fitted = (ShrunkCovariance(shrinkage=shrinkage) if shrinkage else EmpiricalCovariance()).fit(own)
+        np.testing.assert_allclose(scores[mask], np.sqrt(fitted.mahalanobis(test[mask]) * (n - 1) / n), rtol=1e-7)
+
+
+def test_mahalanobis_default_shrinkage_by_hand():
+    """One dimension, training values -1, 0, 1 (mean 0, variance 1 with 1/(n - 1)): shrinking towards trace/d = 1
+    keeps the variance 1, so a test value x is |x| away; in 2-D with variances 4 and 1 (no covariance) the default
+    shrinkage 0.1 gives variances 0.9 * 4 + 0.1 * 2.5 = 3.85 and 0.9 + 0.25 = 1.15."""
+    assert mahalanobis_scores([[-1.0], [0.0], [1.0]], [0, 0, 0], [[3.0]], [0]) == pytest.approx([3.0])
+    train = np.array([[-2.0, 0], [2, 0], [0, -1], [0, 1]]) * np.sqrt(3 / 2)  # variances 4 and 1 (1/(n - 1))
+    x = np.array([[2.0, 1.0]])
+    assert mahalanobis_scores(train, [0] * 4, x, [0]) == pytest.approx([np.sqrt(4 / 3.85 + 1 / 1.15)])
+    assert mahalanobis_scores(train, [0] * 4, x, [0], shrinkage=0.0) == pytest.approx([np.sqrt(4 / 4 + 1 / 1)])
+
+
+def _knn_cosine_brute_force(train, classes, test, test_classes, k):
+    out = []
+    for query, cls in zip(test, test_classes):
+        distances = sorted(1 - np.dot(query, ref) / (np.linalg.norm(query) * np.linalg.norm(ref))
+                           for ref, ref_cls in zip(train, classes) if ref_cls == cls)
+        out.append(np.mean(distances[:k]))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("k", [1, 3, 100])
+def test_knn_cosine_matches_brute_force(k):
+    train, classes, test, test_classes = _two_classes(seed=1)
+    np.testing.assert_allclose(knn_cosine_scores(train, classes, test, test_classes, k=k),
+                               _knn_cosine_brute_force(train, classes, test, test_classes, k), atol=1e-10)
+
+
+def test_classifier_scores_maps_each_name_to_its_score():
+    train, classes, test, test_classes = _two_classes(seed=2)
+    logits = np.random.default_rng(2).normal(0, 2, (len(test), 2))
+    scores = classifier_scores(logits, test, test_classes, train, classes)
+    np.testing.assert_allclose(scores["mahalanobis"], mahalanobis_scores(train, classes, test, test_classes, 0.1))
+    np.testing.assert_allclose(scores["knn_cosine"], _knn_cosine_brute_force(train, classes, test, test_classes, 1),
+                               atol=1e-10)
+    np.testing.assert_allclose(scores["1-softmax"], softmax_scores(logits, test_classes))
+    np.testing.assert_allclose(scores["neg_log_prob"], neg_log_prob_scores(logits, test_classes))

@@ -1,0 +1,154 @@
+"""asd_utils.results: the run's summary tables, notebook 07's choice of models, the literature's numbers."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from asd_utils import profiles, results
+from asd_utils.metrics import write_metrics_json
+
+
+def test_format_markdown_table():
+    frame = pd.DataFrame({"model": ["ae", "a|b"], "mean_auc": [0.81234, float("nan")],
+                          "n_params": pd.array([1200, None], dtype="Int64"), "train_seconds": [95.27, 3.0]})
+    assert results.format_markdown_table(frame).splitlines() == [
+        "| model | mean_auc | n_params | train_seconds |",
+        "|-------|---------:|---------:|--------------:|",
+        "| ae    |    0.812 |     1200 |          95.3 |",
+        "| a\\|b  |          |          |           3.0 |",
+    ]
+
+
+def test_collect_summary_reads_metrics_and_timings(tmp_path):
+    def model(auc, ids):
+        return {"per_id": {i: {"auc": auc, "pauc": 0.5} for i in ids}, "mean_auc": auc, "mean_pauc": 0.5,
+                "pooled_auc": auc, "n_params": 10, "train_seconds": 2.0, "hyperparameters": {}}
+
+    write_metrics_json(tmp_path / "03_ae", "03_ae", "data", {"ae": model(0.6, ["id_00", "id_02"])})
+    write_metrics_json(tmp_path / "04_cls", "04_cls", "data", {"cls": model(0.9, ["id_00", "id_04"])})
+    (tmp_path / "05_broken").mkdir()
+    (tmp_path / "05_broken" / "metrics.json").write_text("{not json")
+    pd.DataFrame({"notebook": ["03_ae", "04_cls"], "seconds": [12.5, 30.0]}).to_csv(tmp_path / "timings.csv",
+                                                                                     index=False)
+    retrained = {**model(0.7, ["id_01", "id_03"]), "dev": {"notebook": "03_ae", "model": "ae", "mean_auc": 0.6,
+                                                           "mean_pauc": 0.5, "pooled_auc": 0.6}}
+    write_metrics_json(tmp_path / "07_results", "07_results", "data", {"ae · eval": retrained})
+    summary = results.collect_summary(tmp_path)
+    assert list(summary["notebook"]) == ["03_ae", "04_cls", "07_results"]
+    assert list(summary["dataset"]) == ["dev", "dev", "eval"]
+    assert [c for c in summary.columns if c.startswith("auc_")] == ["auc_id_00", "auc_id_02", "auc_id_04",
+                                                                    "auc_id_01", "auc_id_03"]  # dev ids first
+    assert pd.isna(summary.loc[0, "auc_id_04"]) and summary.loc[1, "auc_id_04"] == 0.9
+    assert list(summary["notebook_seconds"].iloc[:2]) == [12.5, 30.0] and pd.isna(summary["notebook_seconds"][2])
+    assert list(results.collect_summary(tmp_path, stems=["04_cls"])["model"]) == ["cls"]
+    assert results.collect_summary(tmp_path / "nothing").empty
+
+    dev_eval = results.collect_dev_eval(tmp_path)
+    assert list(dev_eval.columns) == results.DEV_EVAL_COLUMNS
+    assert dev_eval.iloc[0][["model", "chosen_from", "dev_mean_auc", "eval_mean_auc"]].tolist() == ["ae", "03_ae",
+                                                                                                  0.6, 0.7]
+    assert results.collect_dev_eval(tmp_path, stems=["03_ae"]).empty
+    markdown = results.summary_markdown(summary, dev_eval, "course")
+    ours, rest = markdown.split("## Development vs evaluation")
+    assert "profile course" in ours and "| 07_results" in ours and "| eval" in ours
+    comparison, literature = rest.split("## For comparison only: results on the REAL DCASE 2020 slider data")
+    assert "| ae    | 03_ae" in comparison and "0.700" in comparison
+    assert "| Team 42 report, Table I" in literature and "0.918" in literature and "0.991" in literature
+    assert "| DCASE 2020 official baseline" in literature and "0.963" in literature
+
+
+def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
+    metrics = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+               "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
+    write_metrics_json(tmp_path / "03_autoencoder_baselines", "03_autoencoder_baselines", "d", {"AE": metrics})
+    table, missing = results.earlier_results(tmp_path / "05_stgramnet", ["03_autoencoder_baselines", "04_resnet_baseline"])
+    assert missing == ["04_resnet_baseline"]
+    assert table["model"].tolist() == ["AE"] and table["mean_auc"].tolist() == [0.8]
+
+
+def _dev(notebook, mean_auc, model=None, head="softmax"):
+    hyper = {"model": model, "head": head} if model else {}
+    return {"notebook": notebook, "mean_auc": mean_auc, "train_seconds": 10.0, "hyperparameters": hyper}
+
+
+DEV = {  # names as notebooks 03-06 write them
+    "Baseline (VAE)": _dev("03_autoencoder_baselines", 0.80),
+    "+BatchNorm": _dev("03_autoencoder_baselines", 0.85),
+    "DCASE AE (Sequential)": _dev("03_autoencoder_baselines", 0.84),
+    "ResNet50 (random features) · Mahalanobis": _dev("04_resnet_baseline", 0.95, "ResNet50Baseline"),
+    "ResNet50 (random features) · 1-softmax": _dev("04_resnet_baseline", 0.60, "ResNet50Baseline"),
+    "STgramNet (CE) · kNN cosine": _dev("05_stgramnet", 0.90, "STgramNet"),
+    "STgramNet (CE) · neg log prob": _dev("05_stgramnet", 0.70, "STgramNet"),
+    "STgramNet (ArcFace) · Mahalanobis": _dev("05_stgramnet", 0.91, "STgramNet", "arcface"),
+    "SepSTgramNet (CE) · Mahalanobis": _dev("06_sepstgramnet", 0.93, "SepSTgramNet"),
+    "SepSTgramNet (CE) · 1-softmax": _dev("06_sepstgramnet", 0.97, "SepSTgramNet"),
+}
+
+
+def test_split_model_name_and_classifier_key():
+    assert results.split_model_name("ResNet50 (random features) · kNN cosine") == ("ResNet50 (random features)",
+                                                                                  "knn_cosine")
+    assert results.split_model_name("SepSTgramNet (CE) · neg log prob") == ("SepSTgramNet (CE)", "neg_log_prob")
+    assert results.split_model_name("+BatchNorm") == ("+BatchNorm", None)
+    assert [results.classifier_key(m) for n, m in DEV.items() if "·" in n] == [
+        "resnet50", "resnet50", "stgramnet", "stgramnet", "stgramnet_arcface", "sepstgramnet", "sepstgramnet"]
+
+
+def test_choose_models_automatic_is_the_best_dev_mean_auc():
+    choice = results.choose_models(DEV)
+    assert (choice.ae_key, choice.ae_name, choice.ae_dev_name) == ("batchnorm", "+BatchNorm", "+BatchNorm")
+    assert (choice.classifier, choice.score, choice.network) == ("sepstgramnet", "1-softmax", "SepSTgramNet (CE)")
+    assert choice.classifier_dev_name == "SepSTgramNet (CE) · 1-softmax" and choice.left_out == []
+    assert choice.ae_reason == "best dev mean AUC of notebook 03"
+    assert choice.classifier_reason == "best dev mean AUC of notebooks 04-06"
+
+
+def test_choose_models_candidates_score_and_named_models():
+    fast = results.choose_models(DEV, candidates="resnet50, stgramnet")
+    assert (fast.classifier, fast.score, fast.network) == ("resnet50", "mahalanobis", "ResNet50 (random features)")
+    assert fast.left_out == ["STgramNet (ArcFace)", "SepSTgramNet (CE)"]
+    by_score = results.choose_models(DEV, score="mahalanobis")
+    assert (by_score.classifier, by_score.classifier_dev_name) == ("resnet50", "ResNet50 (random features) · Mahalanobis")
+    named = results.choose_models(DEV, ae_model="DCASE AE (Sequential)", classifier="stgramnet")
+    assert (named.ae_key, named.ae_reason) == ("dcase_ae", "set by AE_MODEL")
+    assert (named.classifier, named.score, named.classifier_reason) == ("stgramnet", "knn_cosine", "set by CLASSIFIER")
+    assert named.classifier_dev_name == "STgramNet (CE) · kNN cosine" and named.left_out == []
+    no_dev = results.choose_models(DEV, classifier="stgramnet", score="1-softmax")
+    assert no_dev.classifier_dev_name is None and no_dev.network == "STgramNet (CE)"
+    with pytest.raises(ValueError, match=r"unknown classifier\(s\) \['resnet18'\]"):
+        results.choose_models(DEV, candidates="resnet18")
+    with pytest.raises(ValueError, match="unknown score 'cosine'"):
+        results.choose_models(DEV, score="cosine")
+
+
+def test_choose_models_without_development_results():
+    choice = results.choose_models({})
+    assert (choice.ae_key, choice.classifier, choice.score) == ("dcase_ae", "stgramnet", "mahalanobis")
+    assert choice.ae_dev_name is None and choice.classifier_dev_name is None
+    assert choice.ae_reason.startswith("default") and choice.classifier_reason.startswith("default")
+    only_ae = {n: m for n, m in DEV.items() if "·" not in n}
+    assert results.choose_models(only_ae, score="knn_cosine").score == "knn_cosine"
+
+
+def test_literature_tables_come_from_the_one_table():
+    table_i = results.report_table_i()
+    assert table_i.index.tolist() == ["ResNet50 (baseline)", "STgramNet", "SepSTgramNet"]
+    assert table_i[["dev AUC", "eval AUC"]].to_numpy().tolist() == [[0.867, 0.753], [0.943, 0.876], [0.991, 0.918]]
+    report = profiles.CLASSIFIER_TRAINING["dcase"]  # the dcase profile trains as Team 42 did
+    for key, model in zip(("resnet50", "stgramnet", "sepstgramnet"), table_i.index):
+        settings = report[key]
+        assert table_i.loc[model, "training"] == (f"epochs {settings['epochs']}, batch {settings['batch_size']}, "
+                                                  f"lr {settings['learning_rate']:.0e}".replace("e-0", "e-"))
+    per_id = results.literature_per_id()
+    assert per_id.index.tolist() == ["Baseline (VAE)", "+BatchNorm", "+Dropout", "DCASE AE (Sequential)",
+                                     "official DCASE 2020 baseline"]
+    assert per_id.loc["+BatchNorm", ("id_04", "pAUC")] == 0.7356
+    assert per_id.loc["official DCASE 2020 baseline", ("id_02", "AUC")] == 0.788
+    assert pd.isna(per_id.loc["official DCASE 2020 baseline", ("mean", "pAUC")])
+    # the reported means are the means of the reported per-id values (to the reports' 3 decimals)
+    for column, rows in (("AUC", per_id.index), ("pAUC", per_id.index[:4])):
+        by_hand = per_id.loc[rows, [(f"id_{i}", column) for i in ("00", "02", "04")]].mean(axis=1)
+        assert (per_id.loc[rows, ("mean", column)] - by_hand).abs().max() < 5e-4
+    from asd_utils.ae_pipeline import MODEL_SPECS
+
+    assert set(per_id.index[:4]) <= {name for name, _, _ in MODEL_SPECS.values()}  # 03 matches its models by name
