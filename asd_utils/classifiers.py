@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import load_batch
+from .data import load_batch, require_machine_ids
 from .features import LogMelParams, log_mel_dataset
 from .metrics import evaluate_scores
 from .models import ResNet50Baseline, SepSTgramNet, STgramNet, count_parameters
@@ -58,14 +58,16 @@ REPORT_TABLE_I = pd.DataFrame(
      "dev AUC": [0.867, 0.943, 0.991], "eval AUC": [0.753, 0.876, 0.918]},
     index=pd.Index(["ResNet50 (baseline)", "STgramNet", "SepSTgramNet"], name="model (real data, Team 42 report)"))
 CHECKPOINT_FORMAT = "asd_utils.classifier/1"
+MIN_CLASSES = 2  # an id classifier with one id scores every clip p(id) = 1
 
 
 # ----------------------------------------------------------------------------------------------- data and classes
 def class_mapping(machine_ids) -> dict[str, int]:
-    """``{machine_id: class index}`` for the ids present (sorted): ``["id_04", "id_00", "id_04"] -> {id_00: 0, id_04: 1}``."""
-    ids = sorted({str(m) for m in machine_ids})
-    if not ids:
-        raise ValueError("no machine ids: the training table is empty")
+    """``{machine_id: class index}`` for the ids present (sorted): ``["id_04", "id_00", "id_04"] -> {id_00: 0, id_04: 1}``.
+
+    An id classifier needs at least two ids (one class gives p(id) = 1 for every clip): fewer is an error.
+    """
+    ids = require_machine_ids(machine_ids, MIN_CLASSES, "an id classifier")
     return {machine_id: index for index, machine_id in enumerate(ids)}
 
 
@@ -133,6 +135,7 @@ def build_classifier(kind: str, num_classes: int, n_samples: int = 160000,
     """
     if kind not in CLASSIFIER_KINDS:
         raise ValueError(f"unknown classifier kind {kind!r}; expected one of {sorted(CLASSIFIER_KINDS)}")
+    require_machine_ids(range(num_classes), MIN_CLASSES, f"classifier {kind!r} (num_classes={num_classes})")
     kwargs = dict(options)
     if kind != "resnet50_baseline":
         kwargs.update(n_mels=params.n_mels, n_samples=n_samples, win_length=params.n_fft, hop_length=params.hop_length)
