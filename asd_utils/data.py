@@ -243,7 +243,7 @@ def load_batch(paths, sr: int = SAMPLE_RATE, channel: int | None = None, n_sampl
     return batch
 
 
-def dataset_fingerprint(root: str | Path, machine_type: str = "slider") -> str:
+def dataset_fingerprint(root: str | Path, machine_type: str = "*") -> str:
     """A short hash of the development clips under ``root`` (names, sizes, modification times).
 
     Stored in every metrics.json, so results of another dataset - or of the same folder regenerated with another
@@ -251,7 +251,7 @@ def dataset_fingerprint(root: str | Path, machine_type: str = "slider") -> str:
     """
     root = resolve_path(root)
     digest = hashlib.sha1()
-    for path in sorted((root / DATASETS["dev"] / machine_type).glob("*/*.wav")):
+    for path in sorted((root / DATASETS["dev"]).glob(f"{machine_type}/*/*.wav")):
         stat = path.stat()
         digest.update(f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]

@@ -359,18 +359,19 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
 
 
 def ensure_dataset(data_root, profile: str = "course", seed: int = 0, machine_type: str = "slider",
-                   progress: bool = True) -> pd.DataFrame:
+                   progress: bool = True, default_root=None) -> pd.DataFrame:
     """The dataset table of ``data_root``, generating the synthetic data only where that is the agreed default.
 
     The default synthetic root of ``profile`` and ``seed`` (:func:`asd_utils.profiles.default_data_root`) is
-    generated when missing and completed when files are missing, and it says what it did. Any other folder is used
+    generated when missing and completed when files are missing, and it says what it did (``default_root`` moves
+    that folder, e.g. to the current directory for the ``run`` command). Any other folder is used
     as it is: data on disk change only through ``python -m asd_utils synth``; a folder without development clips is a
     :class:`DatasetError` that says how to get data. Used by notebook 00, ``run`` and ``regenerate``.
 
     Introduced in: notebooks/00_getting_started.ipynb
     """
     root = resolve_path(data_root)
-    if root == resolve_path(default_data_root(profile, seed)):
+    if root == resolve_path(default_root or default_data_root(profile, seed)):
         table = generate_dataset(root, profile=profile, machine_type=machine_type, seed=seed, progress=progress)
         done = (f"wrote {table.attrs['written']} missing clip(s)" if table.attrs["written"] else "complete, nothing written")
         print(f"synthetic '{profile}' dataset (seed {seed}) in {display_path(root)}: {len(table)} clips, {done}",
@@ -378,7 +379,7 @@ def ensure_dataset(data_root, profile: str = "course", seed: int = 0, machine_ty
     elif not any((root / "dev_data" / machine_type).glob("*/*.wav")):
         raise DatasetError(
             f"{root} holds no data (no dev_data/{machine_type}/train/*.wav); only the default folder "
-            f"{default_data_root(profile, seed)} is generated without being asked. Generate synthetic data there with "
+            f"{display_path(default_root or resolve_path(default_data_root(profile, seed)))} is generated without being asked. Generate synthetic data there with "
             f"'python -m asd_utils synth --profile {profile} --seed {seed} --data-root {root}', or download the real "
             f"data with 'python -m asd_utils download --data-root {root}'")
     else:

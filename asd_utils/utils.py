@@ -66,22 +66,17 @@ def positive_int(text: str) -> int:
 
 
 def writable_dir(path: str | os.PathLike, flag: str) -> Path:
-    """Create folder ``path`` (with parents) if needed and check that files can be written there.
+    """Check, before any work starts, that folder ``path`` can be created or written to; return it (not created).
 
-    Raises ``ValueError`` naming ``flag``, the path and the fix when it is a file or not writable, before any work
-    starts, so that a long run never fails at its last step.
+    Raises ``ValueError`` naming ``flag``, the path and the fix when it or a parent is a file or not writable, so a
+    long run never fails at its last step and a refused run leaves no empty folders behind.
     """
     path = Path(path)
-    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise ValueError(f"{flag} {path}: {blocker} is a file, expected a folder; choose another {flag}")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as err:
-        raise ValueError(f"{flag} {path}: cannot write there ({err.strerror or err}); choose a folder you can "
-                         f"write to with {flag}") from None
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{flag} {path}: {existing} is a file, expected a folder; choose another {flag}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag} {path}: {existing} is not writable; choose a folder you can write to with {flag}")
     return path
 
 
