@@ -42,7 +42,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from asd_utils.utils import atomic_path, cli_path, resolve_path, write_text_atomic
+from asd_utils.utils import atomic_path, cli_path, resolve_path, writable_dir, write_text_atomic
 
 ZENODO_BASE_URL = "https://zenodo.org"
 MACHINE_TYPES = ("fan", "pump", "slider", "ToyCar", "ToyConveyor", "valve")
@@ -452,10 +452,11 @@ def download_main(argv: list[str] | None = None) -> int:
     try:
         if args.timeout <= 0:
             parser.error(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+        writable_dir(cli_path(args.data_root), "--data-root")
         summary = download_dcase(cli_path(args.data_root), args.machine_type, parts, course_subset=not args.all_ids,
                                  base_url=args.base_url, progress=not args.no_progress,
                                  keep_zips=not args.delete_zips, timeout=args.timeout)
-    except (DownloadError, OSError) as err:
+    except (DownloadError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for part, info in summary["parts"].items():

@@ -55,7 +55,8 @@ from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, synth_sizes
 from .slider_sound import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params,
                            machine_id_number, machine_params, render_clip)
 from .data import DatasetError, dataset_table
-from .utils import atomic_path, cli_path, display_path, non_negative_int, positive_int, resolve_path, write_text_atomic
+from .utils import (atomic_path, cli_path, display_path, non_negative_int, positive_int, resolve_path, writable_dir,
+                    write_text_atomic)
 
 __all__ = ["FAULT_TYPES", "ID_DIFFICULTY", "GENERATOR_VERSION", "add_synth_arguments", "clip_key", "clip_statistics",
            "ensure_dataset", "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip"]
@@ -415,6 +416,7 @@ def synth_main(argv: list[str] | None = None) -> int:
         print("synth: warning: --root is deprecated, use --data-root", file=sys.stderr)
     root = cli_path(args.data_root or default_data_root(args.profile, args.seed))
     try:
+        writable_dir(root, "--data-root")
         table = generate_dataset(root, profile=args.profile, machine_type=args.machine_type, seed=args.seed,
                                  workers=args.workers, progress=not args.no_progress)
     except DatasetError as err:

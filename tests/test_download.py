@@ -324,3 +324,10 @@ def test_stalled_server_times_out_and_says_so(tmp_path, capsys):
             download_dcase(tmp_path, parts=["ground_truth"], base_url=f"http://127.0.0.1:{port}", registry=registry,
                            progress=False, retries=1, timeout=0.5)
     assert "(timeout 0.5 s); retry 1 of 1" in capsys.readouterr().err
+
+
+def test_data_root_that_is_a_file_is_named(tmp_path, capsys):
+    blocker = tmp_path / "dcase2020"
+    blocker.write_text("not a folder")
+    assert download_main(["--data-root", str(blocker), "--no-progress"]) == 1
+    assert f"--data-root {blocker}: {blocker} is a file, expected a folder" in capsys.readouterr().err

@@ -353,3 +353,10 @@ def test_relative_data_root_follows_the_current_directory(tmp_path, monkeypatch,
     assert (tmp_path / "here/dev_data/slider/train/normal_id_00_00000000.wav").is_file()
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1].startswith(f"synth: 1 clips in {tmp_path / 'here'} (written 1")
+
+
+def test_data_root_that_is_a_file_is_named(tmp_path, capsys):
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder")
+    assert synth_main(["--data-root", str(blocker / "x"), "--no-progress"]) == 2
+    assert f"--data-root {blocker / 'x'}: {blocker} is a file, expected a folder" in capsys.readouterr().err
