@@ -18,9 +18,9 @@ def pytest_configure(config):
 def pytest_sessionstart(session):
     option = session.config.option
     if getattr(option, "nbval", False) or getattr(option, "nbval_lax", False):
-        from asd_utils import profiles, runner, utils
+        from asd_utils import profiles, synth, utils
 
-        runner.ensure_dataset(utils.resolve_path(profiles.default_data_root("course")), "course", seed=0)
+        synth.ensure_dataset(utils.resolve_path(profiles.default_data_root("course")), "course", seed=0)
 
 
 def pytest_collectstart(collector):

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import load_batch
+from .data import load_batch, require_machine_ids
 from .features import LogMelParams, log_mel_dataset
 from .metrics import evaluate_scores
 from .models import ResNet50Baseline, SepSTgramNet, STgramNet, count_parameters
@@ -53,14 +53,16 @@ CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNe
 SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahalanobis": "Mahalanobis",
                 "knn_cosine": "kNN cosine"}
 CHECKPOINT_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
+MIN_CLASSES = 2  # an id classifier with one id scores every clip p(id) = 1
 
 
 # ----------------------------------------------------------------------------------------------- data and classes
 def class_mapping(machine_ids) -> dict[str, int]:
-    """``{machine_id: class index}`` for the ids present (sorted): ``["id_04", "id_00", "id_04"] -> {id_00: 0, id_04: 1}``."""
-    ids = sorted({str(m) for m in machine_ids})
-    if not ids:
-        raise ValueError("no machine ids: the training table is empty")
+    """``{machine_id: class index}`` for the ids present (sorted): ``["id_04", "id_00", "id_04"] -> {id_00: 0, id_04: 1}``.
+
+    An id classifier needs at least two ids (one class gives p(id) = 1 for every clip): fewer is an error.
+    """
+    ids = require_machine_ids(machine_ids, MIN_CLASSES, "an id classifier")
     return {machine_id: index for index, machine_id in enumerate(ids)}
 
 
@@ -143,6 +145,7 @@ def build_classifier(kind: str, num_classes: int, n_samples: int = 160000,
     """
     if kind not in CLASSIFIER_KINDS:
         raise ValueError(f"unknown classifier kind {kind!r}; expected one of {sorted(CLASSIFIER_KINDS)}")
+    require_machine_ids(range(num_classes), MIN_CLASSES, f"classifier {kind!r} (num_classes={num_classes})")
     kwargs = dict(options)
     if crop_frames is not None and kind != "resnet50_baseline":
         n_samples = (int(crop_frames) - 1) * params.hop_length  # the waveform under crop_frames centred frames

@@ -33,4 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module_name, function_name = COMMANDS[command]
     function = getattr(importlib.import_module(module_name), function_name)
-    return int(function(rest) or 0)
+    try:
+        return int(function(rest) or 0)
+    except (OSError, ValueError) as err:  # last line of defence: a message naming the file, never a traceback
+        print(f"python -m asd_utils {command}: error: {err}", file=sys.stderr)
+        return 1

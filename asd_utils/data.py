@@ -15,7 +15,10 @@ Introduced in: notebooks/01_data_exploration.ipynb
 """
 from __future__ import annotations
 
+import collections
 import csv
+import hashlib
+import io
 import re
 from pathlib import Path
 
@@ -57,6 +60,17 @@ def parse_file_name(name: str) -> dict:
     )
 
 
+def read_text_file(path: str | Path) -> str:
+    """The UTF-8 text of a CSV the course reads, or a :class:`DatasetError` naming the file and the fix."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"{path}: not a UTF-8 text file (byte {err.start}: {err.reason}); the file is damaged: "
+                           "restore it, or delete it if it is optional (metadata.csv, eval_data_list.csv)") from None
+    except OSError as err:
+        raise DatasetError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
 def read_ground_truth(csv_path: str | Path, machine_type: str) -> dict[str, int]:
     """Read DCASE's ``eval_data_list.csv``: ``{eval test file name: 0 (normal) or 1 (anomaly)}`` for one machine type.
 
@@ -65,22 +79,21 @@ def read_ground_truth(csv_path: str | Path, machine_type: str) -> dict[str, int]
     csv_path = Path(csv_path)
     labels: dict[str, int] = {}
     current = None
-    with open(csv_path, newline="") as handle:
-        for line_no, row in enumerate(csv.reader(handle), start=1):
-            row = [cell.strip() for cell in row if cell.strip()]
-            if not row:
-                continue
-            if len(row) == 1:
-                current = row[0]
-            elif current == machine_type:
-                try:
-                    labels[row[0]] = int(float(row[-1]))
-                except ValueError:
-                    raise DatasetError(f"{csv_path}, line {line_no}: expected a 0/1 label last, got {row!r}") from None
+    for line_no, row in enumerate(csv.reader(read_text_file(csv_path).splitlines()), start=1):
+        row = [cell.strip() for cell in row if cell.strip()]
+        if not row:
+            continue
+        if len(row) == 1:
+            current = row[0]
+        elif current == machine_type:
+            try:
+                labels[row[0]] = int(float(row[-1]))
+            except ValueError:
+                raise DatasetError(f"{csv_path}, line {line_no}: expected a 0/1 label last, got {row!r}") from None
     return labels
 
 
-def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tuple[str, ...] = ("dev", "eval"),
+def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tuple[str, ...] | None = None,
                   require: bool = True) -> pd.DataFrame:
     """One row per clip under ``root`` in the DCASE layout, sorted by path.
 
@@ -89,8 +102,12 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
     The evaluation ground truth (``eval_data/<type>/eval_data_list.csv``) fills in the eval test labels when present,
     and the synthetic data's ``metadata.csv`` adds its generation parameters (anomaly type, severity, SNR...).
     With ``require=True`` a missing dataset folder or an empty split is an error naming the folder.
+    ``datasets=None`` (the default) reads the development data (required) and the evaluation data when its folder
+    exists, so a dev-only download (``download --parts dev``) works wherever no evaluation data are needed.
     """
     root = resolve_path(root)
+    if datasets is None:
+        datasets = ("dev", "eval") if (root / DATASETS["eval"] / machine_type).is_dir() else ("dev",)
     if not root.is_dir():
         raise DatasetError(f"data root {root} does not exist; generate the synthetic data with "
                            "'python -m asd_utils synth' or download the real data with 'python -m asd_utils download'")
@@ -99,8 +116,11 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
         type_dir = root / DATASETS[dataset] / machine_type
         if not type_dir.is_dir():
             if require:
+                get = ("python -m asd_utils download --parts eval_train,eval_test,ground_truth" if dataset == "eval"
+                       else "python -m asd_utils download --parts dev")
                 raise DatasetError(f"missing folder {type_dir} (expected the DCASE layout "
-                                   f"ROOT/{DATASETS[dataset]}/{machine_type}/train and .../test)")
+                                   f"ROOT/{DATASETS[dataset]}/{machine_type}/train and .../test); for the real "
+                                   f"data: {get} --data-root {root}")
             continue
         truth_path = type_dir / GROUND_TRUTH_NAME
         truth = read_ground_truth(truth_path, machine_type) if truth_path.is_file() else {}
@@ -126,8 +146,12 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     metadata_path = root / "metadata.csv"
     if metadata_path.is_file() and len(table):
-        metadata = pd.read_csv(metadata_path)
-        metadata["path"] = [str(root / p) for p in metadata["path"]]
+        try:
+            metadata = pd.read_csv(io.StringIO(read_text_file(metadata_path)))
+            metadata["path"] = [str(root / p) for p in metadata["path"]]
+        except (ValueError, KeyError) as err:  # pandas parser errors are ValueErrors
+            raise DatasetError(f"{metadata_path}: not a course metadata.csv ({type(err).__name__}: {err}); restore "
+                               "it, or delete it (it is optional: synthetic data only)") from None
         extra = [c for c in metadata.columns if c == "path" or c not in table.columns]
         table = table.merge(metadata[extra], on="path", how="left")
     return table.sort_values("path", ignore_index=True)
@@ -164,28 +188,81 @@ def load_wav(path: str | Path, sr: int = SAMPLE_RATE, channel: int | None = None
     n_channels = audio.shape[1]
     if channel is None:
         if n_channels != 1:
-            raise DatasetError(f"{path}: {n_channels} channels, expected mono; pass channel=K to select one "
-                               "(e.g. channel=0 for the first MIMII microphone)")
+            raise DatasetError(f"{path}: {n_channels} channels, expected mono; convert the clips to mono first "
+                               "(the MIMII recordings have 8 microphones: keep one, e.g. `sox in.wav out.wav remix 1`)")
         channel = 0
     elif not 0 <= channel < n_channels:
         raise DatasetError(f"{path}: channel {channel} requested but the file has {n_channels} channel(s)")
     wave = np.ascontiguousarray(audio[:, channel])
     if wave.size == 0:
         raise DatasetError(f"{path}: empty audio (0 samples)")
+    if not np.isfinite(wave).all():
+        bad = int(np.flatnonzero(~np.isfinite(wave))[0])
+        raise DatasetError(f"{path}: sample {bad} ({bad / file_sr:.3f} s) is NaN or infinite; the file is damaged "
+                           "(replace it or leave it out)")
     if n_samples is not None and wave.size != n_samples:
         raise DatasetError(f"{path}: {wave.size} samples, expected {n_samples} "
                            f"({n_samples / sr:.2f} s at {sr} Hz); the file may be truncated")
     return wave
 
 
-def load_batch(paths, sr: int = SAMPLE_RATE, channel: int | None = None) -> np.ndarray:
-    """Load several clips of equal length into one float32 array ``[n_clips, n_samples]``."""
+def clip_length(paths, sr: int = SAMPLE_RATE) -> int:
+    """The number of samples every clip in ``paths`` has (read from the headers only).
+
+    When lengths differ, the most common length is the expected one and the error names the clips that differ,
+    so a short clip is blamed however the files sort.
+    """
+    lengths = {}
+    for path in paths:
+        try:
+            lengths[str(path)] = sf.info(str(path)).frames
+        except (RuntimeError, sf.LibsndfileError) as err:
+            raise DatasetError(f"{path}: not a readable audio file ({err})") from None
+    counts = collections.Counter(lengths.values())
+    if len(counts) > 1:
+        expected = counts.most_common(1)[0][0]
+        odd = [path for path, n in lengths.items() if n != expected]
+        raise DatasetError(f"{odd[0]}: {lengths[odd[0]]} samples, expected {expected} ({expected / sr:.2f} s at {sr} "
+                           f"Hz, the length of {counts[expected]} of the {len(lengths)} clips); "
+                           f"{len(odd)} clip(s) differ, all clips must be equally long (truncated file?)")
+    return next(iter(counts), 0)
+
+
+def load_batch(paths, sr: int = SAMPLE_RATE, channel: int | None = None, n_samples: int | None = None) -> np.ndarray:
+    """Load several clips of equal length into one float32 array ``[n_clips, n_samples]``.
+
+    ``n_samples`` is the expected length (default: checked with :func:`clip_length` over ``paths``).
+    """
     paths = list(paths)
     if not paths:
         return np.zeros((0, 0), dtype=np.float32)
-    first = load_wav(paths[0], sr=sr, channel=channel)
-    batch = np.empty((len(paths), first.size), dtype=np.float32)
-    batch[0] = first
-    for row, path in enumerate(paths[1:], start=1):
-        batch[row] = load_wav(path, sr=sr, channel=channel, n_samples=first.size)
+    n_samples = clip_length(paths, sr) if n_samples is None else n_samples
+    batch = np.empty((len(paths), n_samples), dtype=np.float32)
+    for row, path in enumerate(paths):
+        batch[row] = load_wav(path, sr=sr, channel=channel, n_samples=n_samples)
     return batch
+
+
+def dataset_fingerprint(root: str | Path, machine_type: str = "*") -> str:
+    """A short hash of the development clips under ``root`` (names, sizes, modification times).
+
+    Stored in every metrics.json, so results of another dataset - or of the same folder regenerated with another
+    seed or profile - are never mixed with this one's.
+    """
+    root = resolve_path(root)
+    digest = hashlib.sha1()
+    for path in sorted((root / DATASETS["dev"]).glob(f"{machine_type}/*/*.wav")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def require_machine_ids(machine_ids, minimum: int, what: str) -> list[str]:
+    """The distinct ids of ``machine_ids`` (sorted); a :class:`DatasetError` saying why when there are too few."""
+    ids = sorted({str(m) for m in machine_ids})
+    if len(ids) < minimum:
+        raise DatasetError(f"{what} needs training clips of at least {minimum} machine ids, got {len(ids)} "
+                           f"({', '.join(ids) or 'none'}): a machine-id classifier with one class gives every clip "
+                           "p(id) = 1 and meaningless scores; add clips of another id, or use the autoencoders "
+                           "(notebook 03), which work per id")
+    return ids

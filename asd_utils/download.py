@@ -7,7 +7,9 @@ from Zenodo, the way the ``d2l`` package does it: one registry of ``(url, md5, s
 1. stream ``<name>.part`` into the downloads folder (default ``DATA_ROOT/downloads``) with a progress bar;
    an interrupted download resumes where it stopped (HTTP ``Range``), also on the next run;
 2. verify it (MD5 where published; otherwise size where known and the CRC of every zip member) and rename it
-   to ``<name>`` only then; a file that fails is deleted, never left under its final name;
+   to ``<name>`` only then; a download that fails is deleted, never left under its final name. A file already at
+   ``<name>`` that fails (e.g. one you put there by hand) is never deleted: it is renamed ``<name>.rejected``
+   (``.rejected1``, ... if taken) and the message says so;
 3. extract into a hidden temporary folder beside the target, then move the files into the DCASE layout
    (``dev_data/<type>/train|test``, ``eval_data/<type>/train|test``) and write a ``.complete_<part>.json`` marker.
    A second run finds the marker and the files and touches neither the network nor the disk.
@@ -40,7 +42,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from asd_utils.utils import atomic_path, resolve_path, write_text_atomic
+from asd_utils.utils import atomic_path, cli_path, resolve_path, writable_dir, write_text_atomic
 
 ZENODO_BASE_URL = "https://zenodo.org"
 MACHINE_TYPES = ("fan", "pump", "slider", "ToyCar", "ToyConveyor", "valve")
@@ -160,7 +162,7 @@ def verify_file(path: str | os.PathLike, entry: RemoteFile, machine_type: str = 
 
 def fetch(entry: RemoteFile, downloads_dir: str | os.PathLike, base_url: str | None = None, *,
           machine_type: str = "slider", target: Path | None = None, progress: bool = True,
-          timeout: float = 60.0, retries: int = 3) -> tuple[Path, dict]:
+          timeout: float = 30.0, retries: int = 3) -> tuple[Path, dict]:
     """Return ``downloads_dir/<name>``, verified; download (resuming ``<name>.part``) only when needed.
 
     Network failures and dropped connections are retried ``retries`` times, each retry resuming with
@@ -175,8 +177,10 @@ def fetch(entry: RemoteFile, downloads_dir: str | os.PathLike, base_url: str | N
     if final.exists():
         try:
             return final, {"downloaded": False, "bytes": 0, "verified": verify_file(final, entry, machine_type)}
-        except ValueError:
-            final.unlink()  # a stale or damaged copy: fetch it again (d2l style)
+        except ValueError as err:
+            kept = set_aside(final)  # perhaps a copy the user placed by hand: never delete it
+            hint = (f"The file that was at {final} failed verification ({err}); it was kept as {kept}. " + hint)
+            print(f"{entry.name}: {hint.split(' Manual alternative')[0]} Downloading it again.", file=sys.stderr)
     received, attempt = 0, 0
     while True:
         try:
@@ -184,9 +188,15 @@ def fetch(entry: RemoteFile, downloads_dir: str | os.PathLike, base_url: str | N
             break
         except _Retryable as err:
             if attempt >= retries:
-                raise DownloadError(f"Could not download {entry.name} from {url} after {attempt + 1} attempts: "
-                                    f"{err}. The partial file {part} is kept; run again to resume. {hint}") from err
-            time.sleep(RETRY_WAIT_S * 2**attempt)
+                have = part.stat().st_size if part.exists() else 0
+                kept = (f"The partial file {part} ({_size(have)}) is kept; run again to resume." if have
+                        else "Nothing was downloaded.")
+                raise DownloadError(f"Could not download {entry.name} from {url} after {attempt + 1} attempts "
+                                    f"(timeout {timeout:g} s each): {err}. {kept} {hint}") from err
+            wait = RETRY_WAIT_S * 2**attempt
+            print(f"{entry.name}: {err} (timeout {timeout:g} s); retry {attempt + 1} of {retries} in {wait:g} s",
+                  file=sys.stderr, flush=True)
+            time.sleep(wait)
             attempt += 1
         except DownloadError as err:
             raise DownloadError(f"{err} {hint}") from None
@@ -198,6 +208,16 @@ def fetch(entry: RemoteFile, downloads_dir: str | os.PathLike, base_url: str | N
                             f"The bad file was deleted. {hint}") from None
     os.replace(part, final)
     return final, {"downloaded": True, "bytes": received, "verified": verified}
+
+
+def set_aside(path: Path) -> Path:
+    """Rename ``path`` to ``<name>.rejected`` (or ``.rejected1``, ``.rejected2``, ... if taken) and return the new path."""
+    for n in range(1000):
+        target = path.with_name(f"{path.name}.rejected{n or ''}")
+        if not target.exists():
+            os.replace(path, target)
+            return target
+    raise DownloadError(f"{path} fails verification and 1000 rejected copies exist beside it; clean up {path.parent}")
 
 
 class _Retryable(Exception):
@@ -340,7 +360,7 @@ def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
                    parts: tuple[str, ...] | list[str] = PARTS, course_subset: bool = True,
                    base_url: str | None = None, registry: dict[str, RemoteFile] | None = None,
                    progress: bool = True, keep_zips: bool = True, downloads_dir: str | os.PathLike | None = None,
-                   timeout: float = 60.0, retries: int = 3) -> dict:
+                   timeout: float = 30.0, retries: int = 3) -> dict:
     """Download, verify and unpack DCASE 2020 Task 2 ``parts`` of ``machine_type`` into ``data_root``.
 
     ``parts``: any of "dev" (-> ``dev_data/<type>``), "eval_train" and "eval_test" (-> ``eval_data/<type>``),
@@ -416,22 +436,27 @@ def download_main(argv: list[str] | None = None) -> int:
     """Command line ``python -m asd_utils download``: parse ``argv``, download, print a summary; 1 on failure."""
     parser = argparse.ArgumentParser(prog="python -m asd_utils download",
                                      description="Download, verify and unpack the real DCASE 2020 Task 2 data.")
-    parser.add_argument("--data-root", default="data/dcase2020", help="target folder (relative: from the repo root)")
+    parser.add_argument("--data-root", default="data/dcase2020", help="target folder (relative: from the current folder)")
     parser.add_argument("--machine-type", default="slider", choices=MACHINE_TYPES)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     parser.add_argument("--all-ids", action="store_true", help="keep slider dev id_06 too (not used by the course)")
     parser.add_argument("--delete-zips", action="store_true", help="delete each zip once it is extracted")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars or status lines")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds without an answer from the server before a retry (default: 30; 3 retries)")
     parser.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     if not parts or any(p not in PARTS for p in parts):
         parser.error(f"--parts must be a comma-separated subset of {','.join(PARTS)}, got {args.parts!r}")
     try:
-        summary = download_dcase(args.data_root, args.machine_type, parts, course_subset=not args.all_ids,
+        if args.timeout <= 0:
+            parser.error(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+        writable_dir(cli_path(args.data_root), "--data-root")
+        summary = download_dcase(cli_path(args.data_root), args.machine_type, parts, course_subset=not args.all_ids,
                                  base_url=args.base_url, progress=not args.no_progress,
-                                 keep_zips=not args.delete_zips)
-    except DownloadError as err:
+                                 keep_zips=not args.delete_zips, timeout=args.timeout)
+    except (DownloadError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for part, info in summary["parts"].items():

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import SAMPLE_RATE, load_batch
+from .data import SAMPLE_RATE, clip_length, load_batch
 from .utils import atomic_path, resolve_device, resolve_path
 
 # The DCASE baseline adds this before the log so that silent bins stay finite.
@@ -124,6 +124,7 @@ def log_mel_dataset(paths, params: LogMelParams = LogMelParams(), cache_dir: str
         cache_file = resolve_path(cache_dir) / f"logmel_{_cache_key(paths, params, channel)}.npy"
         if cache_file.is_file():
             return np.load(cache_file)
+    n_samples = clip_length(paths, params.sr)  # all clips checked first: the odd one is named, whatever sorts first
     front_end = LogMelFrontEnd(params).to(resolve_device(device))
     batches = range(0, len(paths), batch_size)
     if progress:
@@ -132,12 +133,10 @@ def log_mel_dataset(paths, params: LogMelParams = LogMelParams(), cache_dir: str
     out = None
     with torch.no_grad():
         for start in batches:
-            waves = load_batch(paths[start:start + batch_size], sr=params.sr, channel=channel)
+            waves = load_batch(paths[start:start + batch_size], sr=params.sr, channel=channel, n_samples=n_samples)
             feats = front_end(torch.from_numpy(waves).to(front_end.mel_basis.device)).cpu().numpy()
             if out is None:
                 out = np.empty((len(paths), *feats.shape[1:]), dtype=np.float32)
-            if feats.shape[1:] != out.shape[1:]:
-                raise ValueError(f"{paths[start]}: clip length differs from {paths[0]}; all clips must be equally long")
             out[start:start + len(feats)] = feats
     if out is None:
         out = np.zeros((0, params.n_mels, 0), dtype=np.float32)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from .utils import write_text_atomic
+from .utils import resolve_path, write_text_atomic
 
 MAX_FPR = 0.1
 
@@ -110,14 +110,19 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
     """Write ``output_dir/metrics.json`` atomically in the course's one schema and return its path.
 
     Each entry of ``models`` holds at least ``per_id``, ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``,
-    ``train_seconds`` and ``hyperparameters``; ``extra`` adds top-level keys (e.g. ``profile``).
+    ``train_seconds`` and ``hyperparameters``; ``extra`` adds top-level keys (e.g. ``profile``). The file also
+    records ``dataset_fingerprint`` (:func:`asd_utils.data.dataset_fingerprint`), so that results of another
+    dataset are never mixed in later (:func:`dataset_mismatch`).
     """
+    from .data import dataset_fingerprint
+
     required = {"per_id", "mean_auc", "mean_pauc", "pooled_auc", "n_params", "train_seconds", "hyperparameters"}
     for name, metrics in models.items():
         missing = required - set(metrics)
         if missing:
             raise ValueError(f"model {name!r} lacks {sorted(missing)} for metrics.json")
-    payload = {"notebook": notebook, "data_root": str(data_root), **extra, "models": models}
+    payload = {"notebook": notebook, "data_root": str(data_root), "dataset_fingerprint": dataset_fingerprint(data_root),
+               **extra, "models": models}
     path = Path(output_dir) / "metrics.json"
     write_text_atomic(path, json.dumps(_json_safe(payload), indent=2) + "\n")
     return path
@@ -131,6 +136,25 @@ def read_metrics_json(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run the notebook that writes it first")
     return json.loads(path.read_text())
+
+
+def dataset_mismatch(payload: dict, data_root: str | Path, profile: str | None = None) -> str | None:
+    """Why a metrics.json ``payload`` is not a result of ``data_root`` (and ``profile``), or ``None`` when it is.
+
+    Compares the data root, the profile and the dataset fingerprint (the same folder regenerated with another seed
+    or profile has other files). Notebook 07 and ``run``'s summary use it to leave out results of other data.
+    """
+    from .data import dataset_fingerprint
+
+    theirs = payload.get("data_root")
+    if theirs is None or resolve_path(theirs) != resolve_path(data_root):
+        return f"it holds results for data root {theirs!r}, not {str(data_root)!r}"
+    if profile is not None and payload.get("profile") not in (None, profile):
+        return f"it holds results of profile {payload.get('profile')!r}, not {profile!r}"
+    recorded = payload.get("dataset_fingerprint")
+    if recorded is not None and recorded != dataset_fingerprint(data_root):
+        return f"the development clips in {data_root} changed since it was written (regenerated?): run it again"
+    return None
 
 
 def fault_type_auc(table: pd.DataFrame, scores, column: str = "anomaly_type") -> pd.DataFrame | None:

@@ -55,10 +55,14 @@ def synth_sizes(profile: str) -> SynthSizes:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILE_NAMES)}") from None
 
 
-def default_data_root(profile: str) -> str:
-    """Where the synthetic dataset of ``profile`` lives, relative to the repository root."""
+def default_data_root(profile: str, seed: int = 0) -> str:
+    """Where the synthetic dataset of ``profile`` (and ``seed``) lives, relative to the repository root.
+
+    Seed 0 uses ``data/synthetic_<profile>``, any other seed its own folder, so that datasets never overwrite each
+    other. These default roots are the only folders the course generates data in without being asked.
+    """
     synth_sizes(profile)
-    return f"data/synthetic_{profile}"
+    return f"data/synthetic_{profile}" + (f"_seed{seed}" if seed else "")
 
 
 # Papermill parameters per profile: {profile: {"all": {...}, "03": {...}, ...}}. "all" applies to every notebook,

@@ -23,6 +23,8 @@ import pandas as pd
 from . import profiles
 from .ae_pipeline import MODEL_SPECS, model_key
 from .classifiers import CLASSIFIER_KINDS, SCORE_LABELS
+from .metrics import dataset_mismatch
+from .utils import display_path
 
 SUMMARY_FIXED_COLUMNS = ["notebook", "model", "dataset", "mean_auc", "mean_pauc", "pooled_auc"]
 SUMMARY_TAIL_COLUMNS = ["n_params", "train_seconds", "notebook_seconds"]
@@ -88,33 +90,56 @@ def _read_models(path: Path) -> dict | None:
         return None
 
 
-def _metrics_paths(out_dir: Path, stems: list[str] | None) -> list[Path]:
+def _metrics_paths(out_dir: Path, stems: list[str] | None, data_root=None, profile: str | None = None) -> list[Path]:
+    """The metrics.json files of ``stems`` (default: all) in ``out_dir``; with ``data_root``, only that data's."""
     paths = [out_dir / stem / "metrics.json" for stem in stems] if stems is not None \
         else sorted(out_dir.glob("*/metrics.json"))
-    return [path for path in paths if path.is_file()]
+    paths = [path for path in paths if path.is_file()]
+    if data_root is None:
+        return paths
+    kept = []
+    for path in paths:
+        try:
+            why = dataset_mismatch(json.loads(path.read_text(encoding="utf-8")), data_root, profile)
+        except (ValueError, AttributeError):
+            why = None  # unreadable: _read_models reports it
+        if why:
+            print(f"left out of the summary: {display_path(path)}: {why}", file=sys.stderr)
+        else:
+            kept.append(path)
+    return kept
+
+
+def _read_timings(out_dir: Path) -> dict[str, float]:
+    """``{notebook: seconds}`` from ``out_dir/timings.csv`` (empty when absent; a damaged file is named)."""
+    path = out_dir / "timings.csv"
+    if not path.is_file():
+        return {}
+    try:
+        table = pd.read_csv(path)
+        return dict(zip(table["notebook"].astype(str), table["seconds"].astype(float)))
+    except (ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not a course timings.csv ({type(err).__name__}: {err}); delete it and run again") \
+            from None
 
 
 def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
-                    timings: dict[str, float] | None = None) -> pd.DataFrame:
+                    timings: dict[str, float] | None = None, data_root=None, profile: str | None = None) -> pd.DataFrame:
     """One row per (notebook, model) from ``out_dir/<stem>/metrics.json``.
 
     Columns: notebook, model, dataset (``"eval"`` for models scored on the evaluation ids 01/03/05, as notebook 07's
     retrained models, else ``"dev"``), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
     first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
     ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
-    ``*/metrics.json``). Unreadable files are reported on stderr and skipped.
+    ``*/metrics.json``); ``data_root`` (and ``profile``) leave out results of other data
+    (:func:`asd_utils.metrics.dataset_mismatch`). Unreadable files and left-out results are reported on stderr.
 
     Introduced in: notebooks/00_getting_started.ipynb
     """
     out_dir = Path(out_dir)
-    if timings is None:
-        timings_file = out_dir / "timings.csv"
-        timings = {}
-        if timings_file.is_file():
-            table = pd.read_csv(timings_file)
-            timings = dict(zip(table["notebook"].astype(str), table["seconds"]))
+    timings = _read_timings(out_dir) if timings is None else timings
     rows = []
-    for path in _metrics_paths(out_dir, stems):
+    for path in _metrics_paths(out_dir, stems, data_root, profile):
         models = _read_models(path)
         for model, metrics in (models or {}).items():
             row = {"notebook": path.parent.name, "model": model, "dataset": _dataset_of(metrics)}
@@ -136,7 +161,8 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
     return frame
 
 
-def collect_dev_eval(out_dir: str | os.PathLike, stems: list[str] | None = None) -> pd.DataFrame:
+def collect_dev_eval(out_dir: str | os.PathLike, stems: list[str] | None = None, data_root=None,
+                     profile: str | None = None) -> pd.DataFrame:
     """Development and evaluation scores side by side, one row per model that notebook 07 retrained on the eval ids.
 
     Reads the models of ``out_dir/<stem>/metrics.json`` that carry a ``"dev"`` entry (``{"notebook", "model",
@@ -146,7 +172,7 @@ def collect_dev_eval(out_dir: str | os.PathLike, stems: list[str] | None = None)
     Introduced in: notebooks/07_results_and_submission.ipynb
     """
     rows = []
-    for path in _metrics_paths(Path(out_dir), stems):
+    for path in _metrics_paths(Path(out_dir), stems, data_root, profile):
         for metrics in (_read_models(path) or {}).values():
             dev = metrics.get("dev")
             if not isinstance(dev, dict):

@@ -1,13 +1,18 @@
 """Headless course runner: execute the notebooks with papermill, collect their results, refresh stored outputs.
 
 * ``python -m asd_utils run [--profile tiny|course|dcase] [--notebooks 03,05] [--out DIR] [--device auto] [--seed 0]``
-  generates the synthetic data if it is missing, executes the selected notebooks in order into ``OUT/``, and writes
-  ``OUT/summary.csv``, ``OUT/summary.md`` (one row per notebook and model) and ``OUT/timings.csv``.
+  generates the default synthetic data if they are missing (never in a folder named with ``--data-root``),
+  executes the selected notebooks in order into ``OUT/``, prints a progress line every
+  :data:`PROGRESS_EVERY_S` seconds inside a long notebook, and writes ``OUT/timings.csv`` (one row per notebook ever
+  run there) and ``OUT/summary.csv``, ``OUT/summary.md`` (one row per notebook and model whose metrics.json holds
+  results of this run's data; results of other data in ``OUT`` are left out, with a note).
+  Relative paths are taken from the current directory; the log-mel cache goes to ``OUT/cache`` unless
+  ``--cache-dir`` says otherwise.
 * ``python -m asd_utils regenerate [--notebooks 00,01]`` re-executes notebooks in place with their own defaults (the
   ``course`` profile) and strips only volatile metadata, so the committed outputs change only when results change.
 
 Every notebook is run with the kernel ``python3`` from the repository root, with ``TQDM_DISABLE=1``. The runner passes
-``DATA_ROOT``, ``OUTPUT_DIR``, ``DEVICE``, ``SEED`` and the profile's values from
+``DATA_ROOT``, ``OUTPUT_DIR``, ``CACHE_DIR``, ``DEVICE``, ``SEED`` and the profile's values from
 :data:`asd_utils.profiles.NOTEBOOK_PARAMETERS`, but only the names a notebook declares in its ``parameters`` cell.
 
 Introduced in: notebooks/00_getting_started.ipynb
@@ -16,7 +21,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,8 +34,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import profiles
-from .results import collect_dev_eval, collect_summary, summary_markdown
-from .utils import atomic_path, display_path, repo_root, resolve_path, write_text_atomic
+from .results import _read_timings, collect_dev_eval, collect_summary, summary_markdown
+from .synth import ensure_dataset
+from .utils import (atomic_path, cli_path, display_path, non_negative_int, repo_root, resolve_path, writable_dir,
+                    write_text_atomic)
 
 KERNEL_NAME = "python3"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
@@ -35,6 +45,7 @@ KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3
 # ipykernel >= 7 logs a warning about unencrypted TCP on every start; it is not about the notebook, so hide it
 KERNEL_EXTRA_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 DROPPED_CELL_TAGS = ("injected-parameters", "papermill-error-cell-tag")  # cells papermill adds to a notebook
+PROGRESS_EVERY_S = 20.0  # a long notebook prints "cell N/M" at most this often (plain lines: fine in logs and CI)
 
 
 def list_notebooks(selection: str | None = None, notebooks_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -93,14 +104,54 @@ def _environment(**values: str):
                 os.environ[name] = value
 
 
+class _CellProgress(logging.Handler):
+    """Turns papermill's "Executing Cell N" log records into a plain progress line every ``every_s`` seconds."""
+
+    def __init__(self, name: str, n_cells: int, every_s: float):
+        super().__init__(logging.INFO)
+        self.name, self.n_cells, self.every_s = name, n_cells, every_s
+        self.start = self.last = time.perf_counter()
+        self.printed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.match(r"Executing Cell (\d+)", str(record.msg))
+        now = time.perf_counter()
+        if match and now - self.last >= self.every_s:
+            print(("" if self.printed else "\n") + f"    {self.name}: cell {match.group(1)}/{self.n_cells}, "
+                  f"{now - self.start:.0f} s", flush=True)
+            self.last, self.printed = now, True
+
+
+@contextlib.contextmanager
+def _cell_progress(name: str, n_cells: int, every_s: float | None):
+    """Route papermill's per-cell log (and only that: cell outputs stay in the executed notebook) to our handler."""
+    if every_s is None:
+        yield None
+        return
+    logger = logging.getLogger("papermill")
+    handler = _CellProgress(name, n_cells, every_s)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 def execute_notebook(input_path: str | os.PathLike, output_path: str | os.PathLike, parameters: dict | None = None,
-                     cwd: str | os.PathLike | None = None, kernel_name: str = KERNEL_NAME) -> float:
+                     cwd: str | os.PathLike | None = None, kernel_name: str = KERNEL_NAME,
+                     progress_every_s: float | None = None) -> float:
     """Execute ``input_path`` with papermill into ``output_path`` and return the wall time in seconds.
 
     ``parameters`` are injected after the ``parameters`` cell (pass only declared names, see
     :func:`filter_parameters`; ``None``/empty injects nothing). The kernel starts in ``cwd`` (default: the repository
     root) with ``TQDM_DISABLE=1``. A failing cell raises ``papermill.PapermillExecutionError`` after the executed
-    notebook, traceback included, has been written to ``output_path``.
+    notebook, traceback included, has been written to ``output_path``. With ``progress_every_s`` a line
+    ``<name>: cell N/M, T s`` is printed at most that often (headless runs show a sign of life).
 
     Introduced in: notebooks/00_getting_started.ipynb
     """
@@ -109,10 +160,11 @@ def execute_notebook(input_path: str | os.PathLike, output_path: str | os.PathLi
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with _environment(TQDM_DISABLE="1"):
+    n_cells = len(json.loads(Path(input_path).read_text(encoding="utf-8")).get("cells", [])) + bool(parameters)
+    with _environment(TQDM_DISABLE="1"), _cell_progress(Path(input_path).stem, n_cells, progress_every_s) as progress:
         papermill.execute_notebook(str(input_path), str(output_path), parameters=dict(parameters or {}) or None,
                                    kernel_name=kernel_name, cwd=str(cwd or repo_root()), progress_bar=False,
-                                   log_output=False, start_timeout=180,
+                                   log_output=progress is not None, start_timeout=180,
                                    extra_arguments=list(KERNEL_EXTRA_ARGUMENTS))
     return time.perf_counter() - start
 
@@ -146,28 +198,6 @@ def _code_cell_number(notebook: str | os.PathLike, source: str) -> int | None:
     return next((number for number, cell in enumerate(cells, start=1) if cell.source == source), None)
 
 
-def ensure_dataset(data_root: str | os.PathLike, profile: str, seed: int = 0, explicit: bool = False) -> bool:
-    """Generate the synthetic dataset of ``profile`` in ``data_root`` unless ``data_root/dev_data`` exists.
-
-    Returns True when data were generated. When the user named ``data_root`` (``explicit``) and it is a non-empty
-    folder without ``dev_data/``, nothing is written there: it raises ``FileNotFoundError`` instead.
-    """
-    data_root = Path(data_root)
-    if (data_root / "dev_data").is_dir():
-        return False
-    if explicit and data_root.is_dir() and any(data_root.iterdir()):
-        raise FileNotFoundError(
-            f"{data_root} has no dev_data/ folder: point --data-root at the folder that holds "
-            f"dev_data/slider/{{train,test}}/ (DCASE layout), or at a new folder to generate synthetic data there")
-    from .synth import generate_dataset  # imported here: only needed when data are missing
-
-    print(f"generating the synthetic '{profile}' dataset (seed {seed}) in {display_path(data_root)} ...", flush=True)
-    start = time.perf_counter()
-    generate_dataset(data_root, profile=profile, seed=seed)
-    print(f"  done in {time.perf_counter() - start:.1f} s", flush=True)
-    return True
-
-
 def strip_volatile_metadata(nb):
     """Remove what changes on every execution from an executed notebook (in place) and return it.
 
@@ -198,8 +228,10 @@ def strip_volatile_metadata(nb):
 
 
 def _write_timings(out_dir: Path, timings: dict[str, float]) -> None:
-    table = pd.DataFrame({"notebook": list(timings), "seconds": [round(s, 2) for s in timings.values()]})
-    write_text_atomic(out_dir / "timings.csv", table.to_csv(index=False))
+    """Add or update this run's notebooks in ``out_dir/timings.csv``, keeping the rows of notebooks not re-run."""
+    merged = {**_read_timings(out_dir), **timings}
+    table = pd.DataFrame({"notebook": list(merged), "seconds": [round(s, 2) for s in merged.values()]})
+    write_text_atomic(out_dir / "timings.csv", table.sort_values("notebook").to_csv(index=False))
 
 
 def _selected_notebooks(args: argparse.Namespace) -> list[Path]:
@@ -219,15 +251,19 @@ def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m asd_utils run",
         description="Run the course notebooks headlessly with papermill and print a results summary. "
-                    "Relative paths are taken from the repository root.")
+                    "Relative paths are taken from the current directory.")
     parser.add_argument("--profile", choices=profiles.PROFILE_NAMES, default="course",
                         help="dataset size and training settings (default: course)")
     parser.add_argument("--data-root", default=None,
-                        help="folder holding dev_data/ (default: data/synthetic_<profile>, generated if missing)")
+                        help="folder holding dev_data/ (default: data/synthetic_<profile>, generated if missing; a "
+                             "folder you name is never generated: use 'python -m asd_utils synth' or 'download')")
     parser.add_argument("--notebooks", default=None, help="two-digit prefixes, e.g. 03,05 (default: all)")
     parser.add_argument("--out", default=None, help="output folder (default: outputs/<profile>)")
+    parser.add_argument("--cache-dir", default=None, help="log-mel feature cache (default: OUT/cache)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data generation and training (default: 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed for data generation and training (default: 0; the default data folder of seed N "
+                             "is data/synthetic_<profile>_seedN)")
     parser.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)  # tests run throwaway notebooks
     return parser
 
@@ -244,12 +280,14 @@ def run_main(argv: list[str] | None = None) -> int:
     notebooks = _selected_notebooks(args)
     if not notebooks:
         return 2
-    data_root = resolve_path(args.data_root or profiles.default_data_root(args.profile))
-    out_dir = resolve_path(args.out or f"outputs/{args.profile}")
+    default_root = cli_path(profiles.default_data_root(args.profile, args.seed))
+    data_root = cli_path(args.data_root) if args.data_root else default_root
     total_start = time.perf_counter()
     try:
-        ensure_dataset(data_root, args.profile, args.seed, explicit=args.data_root is not None)
-    except FileNotFoundError as err:
+        out_dir = writable_dir(cli_path(args.out or f"outputs/{args.profile}"), "--out")
+        cache_dir = writable_dir(cli_path(args.cache_dir) if args.cache_dir else out_dir / "cache", "--cache-dir")
+        ensure_dataset(data_root, args.profile, args.seed, default_root=default_root, progress=False)
+    except ValueError as err:  # DatasetError included
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"profile {args.profile}: data {display_path(data_root)}, outputs {display_path(out_dir)}, "
@@ -258,11 +296,13 @@ def run_main(argv: list[str] | None = None) -> int:
     for number, notebook in enumerate(notebooks, start=1):
         stem = notebook.stem
         candidates = {**profiles.notebook_parameters(args.profile, stem), "DATA_ROOT": display_path(data_root),
-                      "OUTPUT_DIR": display_path(out_dir / stem), "DEVICE": args.device, "SEED": args.seed}
+                      "OUTPUT_DIR": display_path(out_dir / stem), "CACHE_DIR": display_path(cache_dir),
+                      "DEVICE": args.device, "SEED": args.seed}
         output_path = out_dir / notebook.name
         print(f"[{number}/{len(notebooks)}] {stem} ...", end=" ", flush=True)
         try:
-            seconds = execute_notebook(notebook, output_path, filter_parameters(notebook, candidates))
+            seconds = execute_notebook(notebook, output_path, filter_parameters(notebook, candidates),
+                                       progress_every_s=PROGRESS_EVERY_S)
         except Exception as err:  # noqa: BLE001 - report any failure with the notebook's name, then stop
             print("FAILED", flush=True)
             print(describe_failure(notebook, output_path, err), file=sys.stderr, flush=True)
@@ -272,13 +312,13 @@ def run_main(argv: list[str] | None = None) -> int:
         timings[stem] = seconds
         print(f"done in {seconds:.1f} s", flush=True)
     _write_timings(out_dir, timings)
-    summary = collect_summary(out_dir, stems=list(timings), timings=timings)
+    # every notebook run into OUT on this data, not only this run's: re-running one keeps the others' rows
+    summary = collect_summary(out_dir, data_root=display_path(data_root), profile=args.profile)
     if summary.empty:
-        print("no metrics.json written by these notebooks: no results table")
-        for stale in ("summary.csv", "summary.md"):  # from an earlier run of other notebooks
-            (out_dir / stale).unlink(missing_ok=True)
+        print("no metrics.json of this data in the output folder: no results table")
     else:
-        markdown = summary_markdown(summary, collect_dev_eval(out_dir, stems=list(timings)), args.profile)
+        dev_eval = collect_dev_eval(out_dir, data_root=display_path(data_root), profile=args.profile)
+        markdown = summary_markdown(summary, dev_eval, args.profile)
         with atomic_path(out_dir / "summary.csv") as part:
             summary.to_csv(part, index=False, float_format="%.6g")
         write_text_atomic(out_dir / "summary.md", markdown)
@@ -308,7 +348,7 @@ def regenerate_main(argv: list[str] | None = None) -> int:
     notebooks = _selected_notebooks(args)
     if not notebooks:
         return 2
-    ensure_dataset(resolve_path(profiles.default_data_root("course")), "course", seed=0)
+    ensure_dataset(resolve_path(profiles.default_data_root("course")), "course", seed=0, progress=False)
     total_start = time.perf_counter()
     for number, notebook in enumerate(notebooks, start=1):
         print(f"[{number}/{len(notebooks)}] {notebook.stem} ...", end=" ", flush=True)

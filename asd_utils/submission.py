@@ -23,7 +23,7 @@ import pandas as pd
 
 from .data import read_ground_truth
 from .metrics import evaluate_scores
-from .utils import display_path, resolve_device, resolve_path, write_text_atomic
+from .utils import cli_path, display_path, resolve_device, resolve_path, writable_dir, write_text_atomic
 
 KAGGLE_COLUMNS = ("file_name", "anomaly_score")
 _DCASE_FILE = re.compile(r"^anomaly_score_(?P<type>.+)_(?P<id>id_\d{2})\.csv$")
@@ -66,13 +66,16 @@ def write_kaggle_submission(path: str | Path, table: pd.DataFrame, scores) -> Pa
     return write_text_atomic(path, buffer.getvalue())
 
 
-def read_dcase_submission(folder: str | Path, machine_type: str = "slider") -> pd.DataFrame:
-    """Read every ``anomaly_score_<machine_type>_id_XX.csv`` in ``folder``: columns ``file_name, machine_id, score``."""
+def read_dcase_submission(folder: str | Path, machine_type: str = "slider", machine_ids=None) -> pd.DataFrame:
+    """Read the ``anomaly_score_<machine_type>_id_XX.csv`` files in ``folder``: columns ``file_name, machine_id, score``.
+
+    ``machine_ids`` restricts them to those ids (files of other ids, e.g. from an earlier run, are not read).
+    """
     folder = Path(folder)
     frames = []
     for path in sorted(folder.glob(f"anomaly_score_{machine_type}_id_*.csv")):
         match = _DCASE_FILE.match(path.name)
-        if match is None:
+        if match is None or (machine_ids is not None and match.group("id") not in set(machine_ids)):
             continue
         rows = list(csv.reader(path.read_text().splitlines()))
         try:
@@ -86,13 +89,15 @@ def read_dcase_submission(folder: str | Path, machine_type: str = "slider") -> p
     return pd.concat(frames, ignore_index=True)[["file_name", "machine_id", "score"]]
 
 
-def score_submission(folder: str | Path, ground_truth: str | Path | None, machine_type: str = "slider") -> dict | None:
+def score_submission(folder: str | Path, ground_truth: str | Path | None, machine_type: str = "slider",
+                     machine_ids=None) -> dict | None:
     """Per-id AUC/pAUC of a DCASE-style submission folder against ``eval_data_list.csv``-format ground truth.
 
     Returns the course's metrics dictionary (see :func:`asd_utils.metrics.evaluate_scores`), or ``None`` when no
     ground-truth file exists (a message says so). Every listed clip must have a score, and no score may be extra.
+    ``machine_ids`` scores only those ids' files (see :func:`read_dcase_submission`).
     """
-    submission = read_dcase_submission(folder, machine_type)
+    submission = read_dcase_submission(folder, machine_type, machine_ids)
     if ground_truth is None or not Path(ground_truth).is_file():
         print(f"No ground truth found ({display_path(ground_truth) if ground_truth else 'none given'}); the submission "
               "cannot be scored here. "
@@ -148,6 +153,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     Introduced in: notebooks/07_results_and_submission.ipynb
     """
     from . import ae_pipeline, classifiers
+    from .data import require_machine_ids
     from .features import log_mel_dataset
     from .scoring import classifier_scores
 
@@ -169,6 +175,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
         raise ValueError(f"{checkpoint_path}: unknown checkpoint format {fmt!r}; expected "
                          f"{ae_pipeline.CHECKPOINT_FORMAT!r} (autoencoders) or {classifiers.CHECKPOINT_FORMAT!r}")
     classes = list(checkpoint["classes"])
+    require_machine_ids(classes, classifiers.MIN_CLASSES, f"the classifier in {display_path(checkpoint_path)}")
     _check_ids(classes, clip_ids, f"classifier in {display_path(checkpoint_path)}")
     score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
     if score not in SCORE_CHOICES:
@@ -193,8 +200,10 @@ def write_submission(out_dir: str | Path, table: pd.DataFrame, scores, machine_t
 
 
 def score_dev_submission(folder: str | Path, table: pd.DataFrame, machine_type: str = "slider") -> dict:
-    """Per-id AUC/pAUC of a DCASE-style submission of *development* test clips, labels read from the file names."""
-    submission = read_dcase_submission(folder, machine_type)
+    """Per-id AUC/pAUC of a DCASE-style submission of *development* test clips, labels read from the file names.
+
+    Only the files of ``table``'s machine ids are read."""
+    submission = read_dcase_submission(folder, machine_type, sorted(set(table["machine_id"])))
     labels = dict(zip(table["file_name"], table["y"]))
     missing = sorted(set(submission["file_name"]) - set(labels))
     if missing:
@@ -232,7 +241,7 @@ def score_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="checkpoint file (.pt), e.g. outputs/course/"
                         "07_results_and_submission/models/dcase_ae_eval.pt")
     parser.add_argument("--data-root", default="data/synthetic_course", help="folder holding dev_data/ and "
-                        "eval_data/ (default: data/synthetic_course)")
+                        "eval_data/ (default: data/synthetic_course; relative paths: from the current folder)")
     parser.add_argument("--dataset", choices=("eval", "dev"), default="eval",
                         help="which test clips: eval (ids 01/03/05, no labels in the names) or dev (default: eval)")
     parser.add_argument("--machine-type", default="slider", help="machine type folder (default: slider)")
@@ -240,28 +249,34 @@ def score_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--score", choices=SCORE_CHOICES, default=None,
                         help="classifier score (default: the one recorded in the checkpoint, else mahalanobis)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
-    parser.add_argument("--cache-dir", default="data/cache", help="log-mel cache ('' disables it)")
+    parser.add_argument("--cache-dir", default=None, help="log-mel cache (default: OUT/cache; '' disables it)")
     args = parser.parse_args(argv)
-    out_dir = resolve_path(args.out)
+    data_root = cli_path(args.data_root)
     try:
-        table = select(dataset_table(args.data_root, args.machine_type, datasets=(args.dataset,)), split="test")
-        scores, info = score_clips(resolve_path(args.model), table, score=args.score,
-                                   cache_dir=resolve_path(args.cache_dir) if args.cache_dir else None,
+        out_dir = writable_dir(cli_path(args.out), "--out")
+        cache_dir = (None if args.cache_dir == "" else
+                     writable_dir(cli_path(args.cache_dir) if args.cache_dir else out_dir / "cache", "--cache-dir"))
+        table = select(dataset_table(data_root, args.machine_type, datasets=(args.dataset,)), split="test")
+        scores, info = score_clips(cli_path(args.model), table, score=args.score, cache_dir=cache_dir,
                                    device=args.device)
         print(f"{info['model']} ({info['kind']}, score: {info['score']}), trained on {', '.join(info['machine_ids'])}: "
               f"scored {len(table)} {args.dataset} test clips of {', '.join(sorted(table['machine_id'].unique()))}")
         paths = write_submission(out_dir, table, scores, args.machine_type)
         print(f"wrote {len(paths)} files to {display_path(out_dir)}: {', '.join(p.name for p in paths)}")
+        ids = sorted(set(table["machine_id"]))
+        older = sorted(p.name for p in out_dir.glob(f"anomaly_score_{args.machine_type}_id_*.csv") if p not in paths)
+        if older:
+            print(f"not scored: {', '.join(older)} in {display_path(out_dir)} (not written by this run)")
         if args.dataset == "dev":
             print("scored against the labels in the development file names:")
             _print_metrics(score_dev_submission(out_dir, table, args.machine_type))
         else:
-            truth = ground_truth_path(args.data_root, args.machine_type)
-            metrics = score_submission(out_dir, truth, args.machine_type)
+            truth = ground_truth_path(data_root, args.machine_type)
+            metrics = score_submission(out_dir, truth, args.machine_type, machine_ids=ids)
             if metrics is not None:
                 print(f"scored against {display_path(truth)}:")
                 _print_metrics(metrics)
-    except (ValueError, FileNotFoundError, DatasetError) as err:
+    except (ValueError, OSError) as err:  # DatasetError is a ValueError; OSError: unreadable model, full disk
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -19,8 +19,15 @@ so the same seed gives byte-identical files on any machine, a smaller profile gi
 and any single clip can be re-created with :func:`synthesize_clip`. Files are written through a temporary name
 and renamed (an interrupted run never leaves a truncated WAV), and a re-run skips every file whose header
 already says it is the requested clip (the WAV comment records generator version, seed and clip).
+The smaller-profile subset holds for the development clips and the evaluation training clips; the evaluation test
+names (``id_01_00000000.wav``...) are a shuffle of each profile's own clips, so they differ between profiles.
 
-Command line: ``python -m asd_utils synth --profile course --root data/synthetic_course --seed 0 --workers 2``.
+Nothing is ever overwritten that belongs to another dataset: before writing, every WAV already in the folder is
+checked, and a folder holding another profile's, another seed's or real recordings is an error naming the files
+(nothing is written). Missing or damaged files of the requested dataset are (re)written, and so are files of the
+same clips made by an older generator version.
+
+Command line: ``python -m asd_utils synth --profile course --data-root data/synthetic_course --seed 0 --workers 2``.
 
 Introduced in: notebooks/01_data_exploration.ipynb
 """
@@ -31,6 +38,7 @@ import ctypes
 import functools
 import math
 import multiprocessing
+import re
 import sys
 import time
 import zlib
@@ -46,10 +54,12 @@ import soundfile as sf
 from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, synth_sizes
 from .slider_sound import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params,
                            machine_id_number, machine_params, render_clip)
-from .utils import atomic_path, resolve_path, write_text_atomic
+from .data import DatasetError, dataset_table
+from .utils import (atomic_path, cli_path, display_path, non_negative_int, positive_int, resolve_path, writable_dir,
+                    write_text_atomic)
 
 __all__ = ["FAULT_TYPES", "ID_DIFFICULTY", "GENERATOR_VERSION", "add_synth_arguments", "clip_key", "clip_statistics",
-           "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip"]
+           "ensure_dataset", "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip"]
 
 GENERATOR_VERSION = 2  # bump when the sound model changes: files of another version are regenerated
 SPLIT_CODES = {"train": 0, "test": 1}
@@ -167,14 +177,41 @@ def _provenance(seed: int, machine_type: str, job: _Job) -> str:
     return f"asd_utils.synth v{GENERATOR_VERSION}; seed={seed}; clip={machine_type}/{job.split}/{source}"
 
 
-def _is_complete(path: Path, comment: str, frames: int, sr: int) -> bool:
-    """True when ``path`` is a readable 16-bit mono WAV of the right length whose comment names this clip."""
+_PROVENANCE = re.compile(r"^asd_utils\.synth v\d+; (?P<clip>seed=.*)$")
+
+
+def _wav_header(path: Path) -> tuple[int, int, int, str, str | None] | None:
+    """``(frames, samplerate, channels, subtype, comment)`` of a WAV, or ``None`` when it cannot be read."""
     try:
         with sf.SoundFile(path) as f:
-            return (f.frames == frames and f.samplerate == sr and f.channels == 1 and f.subtype == "PCM_16"
-                    and f.comment == comment)
+            return f.frames, f.samplerate, f.channels, f.subtype, f.comment
     except (sf.LibsndfileError, RuntimeError, OSError):
-        return False
+        return None
+
+
+def _conflicts(root: Path, jobs: list[_Job], seed: int, machine_type: str, sr: int, duration_s: float) -> list[str]:
+    """Why existing WAVs under ``root`` belong to another dataset (empty: safe to write).
+
+    A file at a path of this dataset may be replaced only when it is damaged (unreadable or not a full clip) or is
+    the same clip from another generator version; any other file there is someone else's data.
+    """
+    wanted = {job.path: _provenance(seed, machine_type, job) for job in jobs}
+    n = int(round(duration_s * sr))
+    problems = []
+    for path in sorted(root.glob(f"*_data/{machine_type}/*/*.wav")):
+        rel = path.relative_to(root).as_posix()
+        if rel not in wanted:
+            problems.append(f"{rel} is not part of the requested dataset")
+            continue
+        header = _wav_header(path)
+        if header is None or header[:4] != (n, sr, 1, "PCM_16"):
+            continue  # damaged: repaired below
+        mine, theirs = _PROVENANCE.match(wanted[rel]), _PROVENANCE.match(header[4] or "")
+        if theirs is None:
+            problems.append(f"{rel} was not made by asd_utils.synth (a real recording?)")
+        elif theirs.group("clip") != mine.group("clip"):
+            problems.append(f"{rel} holds {theirs.group('clip')}, not {mine.group('clip')}")
+    return problems
 
 
 def _make_file(job: _Job, root: str, seed: int, machine_type: str, sr: int, duration_s: float) -> tuple[dict, bool]:
@@ -185,7 +222,7 @@ def _make_file(job: _Job, root: str, seed: int, machine_type: str, sr: int, dura
            "seed": seed, "generator_version": GENERATOR_VERSION}
     final, comment = Path(root) / job.path, _provenance(seed, machine_type, job)
     n = int(round(duration_s * sr))
-    if _is_complete(final, comment, n, sr):
+    if _wav_header(final) == (n, sr, 1, "PCM_16", comment):
         return row, False
     samples = quantize_pcm16(render_clip(machine, params, sr, duration_s))
     with atomic_path(final) as tmp:
@@ -269,18 +306,26 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
     """Write (or complete) a synthetic dataset under ``root`` and return its metadata table.
 
     ``sizes`` overrides the clip counts of ``profile`` (``tiny``, ``course``, ``dcase``); a relative ``root`` is
-    resolved from the repository root. Existing complete files of the same clip are skipped. ``workers > 1`` uses
-    that many processes. The table (also written to ``root/metadata.csv``, sorted by path) has one row per file;
+    resolved from the repository root. Existing complete files of the same clip are skipped; a folder that holds
+    another dataset (other profile, seed or real data) raises :class:`DatasetError` before anything is written.
+    ``workers > 1`` uses that many processes. The table (also written to ``root/metadata.csv``, sorted by path) has one row per file;
     ``table.attrs`` holds ``written``, ``skipped`` and ``seconds``.
     Introduced in: notebooks/01_data_exploration.ipynb
     """
+    described = f"profile {profile}" if sizes is None else "custom sizes"
     sizes = synth_sizes(profile) if sizes is None else sizes
     _validate(sizes)
     if int(workers) < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     root = resolve_path(root)
-    root.mkdir(parents=True, exist_ok=True)
     jobs = _jobs(sizes, machine_type, int(seed))
+    problems = _conflicts(root, jobs, int(seed), machine_type, int(sizes.sample_rate), float(sizes.duration_s))
+    if problems:
+        raise DatasetError(
+            f"{root} already holds another dataset, so nothing was written: {len(problems)} WAV file(s) there are not "
+            f"the requested clips ({described}, seed {seed}), "
+            f"e.g. {'; '.join(problems[:2])}. Generate into another folder (--data-root), or delete this one first")
+    root.mkdir(parents=True, exist_ok=True)
     make = functools.partial(_make_file, root=str(root), seed=int(seed), machine_type=machine_type,
                              sr=int(sizes.sample_rate), duration_s=float(sizes.duration_s))
     start = time.perf_counter()
@@ -312,11 +357,37 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
             bar.close()
     table = _write_metadata(root, [row for row, _ in results], sizes, machine_type)
     written = sum(w for _, w in results)
-    expected = {root / job.path for job in jobs}
-    stale = [p for p in root.glob(f"*_data/{machine_type}/*/*.wav") if p not in expected]
-    table.attrs.update(written=written, skipped=len(results) - written, seconds=time.perf_counter() - start,
-                       stale_files=len(stale))
+    table.attrs.update(written=written, skipped=len(results) - written, seconds=time.perf_counter() - start)
     return table
+
+
+def ensure_dataset(data_root, profile: str = "course", seed: int = 0, machine_type: str = "slider",
+                   progress: bool = True, default_root=None) -> pd.DataFrame:
+    """The dataset table of ``data_root``, generating the synthetic data only where that is the agreed default.
+
+    The default synthetic root of ``profile`` and ``seed`` (:func:`asd_utils.profiles.default_data_root`) is
+    generated when missing and completed when files are missing, and it says what it did (``default_root`` moves
+    that folder, e.g. to the current directory for the ``run`` command). Any other folder is used
+    as it is: data on disk change only through ``python -m asd_utils synth``; a folder without development clips is a
+    :class:`DatasetError` that says how to get data. Used by notebook 00, ``run`` and ``regenerate``.
+
+    Introduced in: notebooks/00_getting_started.ipynb
+    """
+    root = resolve_path(data_root)
+    if root == resolve_path(default_root or default_data_root(profile, seed)):
+        table = generate_dataset(root, profile=profile, machine_type=machine_type, seed=seed, progress=progress)
+        done = (f"wrote {table.attrs['written']} missing clip(s)" if table.attrs["written"] else "complete, nothing written")
+        print(f"synthetic '{profile}' dataset (seed {seed}) in {display_path(root)}: {len(table)} clips, {done}",
+              flush=True)
+    elif not any((root / "dev_data" / machine_type).glob("*/*.wav")):
+        raise DatasetError(
+            f"{root} holds no data (no dev_data/{machine_type}/train/*.wav); only the default folder "
+            f"{display_path(default_root or resolve_path(default_data_root(profile, seed)))} is generated without being asked. Generate synthetic data there with "
+            f"'python -m asd_utils synth --profile {profile} --seed {seed} --data-root {root}', or download the real "
+            f"data with 'python -m asd_utils download --data-root {root}'")
+    else:
+        print(f"using the data in {display_path(root)} as they are (nothing generated)", flush=True)
+    return dataset_table(root, machine_type)
 
 
 def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -325,9 +396,11 @@ def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     Introduced in: notebooks/01_data_exploration.ipynb
     """
     parser.add_argument("--profile", default="course", choices=PROFILE_NAMES, help="dataset size (default: course)")
-    parser.add_argument("--root", default=None, help="output folder (default: data/synthetic_<profile>)")
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument("--data-root", "--root", dest="data_root", default=None,
+                        help="output folder, relative to the current folder (default: data/synthetic_<profile>, "
+                             "data/synthetic_<profile>_seed<N> for another seed; --root is a deprecated alias)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="dataset seed (default: 0)")
+    parser.add_argument("--workers", type=positive_int, default=1, help="worker processes (default: 1)")
     parser.add_argument("--machine-type", default="slider", help="machine type folder name (default: slider)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -341,17 +414,20 @@ def synth_main(argv: list[str] | None = None) -> int:
     parser = add_synth_arguments(argparse.ArgumentParser(
         prog="python -m asd_utils synth", description="Generate the synthetic slide-rail dataset (DCASE 2020 layout)."))
     args = parser.parse_args(argv)
-    root = args.root or default_data_root(args.profile)
+    if any(a == "--root" or a.startswith("--root=") for a in (argv if argv is not None else sys.argv[1:])):
+        print("synth: warning: --root is deprecated, use --data-root", file=sys.stderr)
+    root = cli_path(args.data_root or default_data_root(args.profile, args.seed))
     try:
+        writable_dir(root, "--data-root")
         table = generate_dataset(root, profile=args.profile, machine_type=args.machine_type, seed=args.seed,
                                  workers=args.workers, progress=not args.no_progress)
+    except DatasetError as err:
+        print(f"synth: error: {err}", file=sys.stderr)
+        return 1
     except ValueError as err:
         print(f"synth: error: {err}", file=sys.stderr)
         return 2
     seconds = table.attrs["seconds"]
-    print(f"synth: {len(table)} clips in {resolve_path(root)} (written {table.attrs['written']}, skipped "
+    print(f"synth: {len(table)} clips in {root} (written {table.attrs['written']}, skipped "
           f"{table.attrs['skipped']}) in {seconds:.1f} s, {len(table) / max(seconds, 1e-9):.1f} clips/s")
-    if table.attrs["stale_files"]:
-        print(f"synth: warning: {table.attrs['stale_files']} other WAV files in {resolve_path(root)} are not part "
-              f"of this dataset (another profile?); delete the folder and re-run for a clean dataset", file=sys.stderr)
     return 0

@@ -1,9 +1,10 @@
-"""Small shared helpers: repository paths, seeding, device choice and atomic file writes.
+"""Small shared helpers: paths, command-line checks, seeding and determinism, device choice, atomic file writes.
 
 Introduced in: notebooks/00_getting_started.ipynb
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import random
@@ -19,20 +20,94 @@ def repo_root(start: str | os.PathLike | None = None) -> Path:
 
     Notebooks resolve every relative path from here, never from the kernel's working directory
     (papermill starts the kernel in the caller's folder, nbval in the notebook's folder).
-    Falls back to the package's parent folder when ``start`` is not inside the repository.
+    Falls back to the current directory when neither ``start`` nor the package is inside the repository (an
+    installed package must never write next to its own code in site-packages).
     """
     candidates = [Path(start or Path.cwd()).resolve(), Path(__file__).resolve().parent]
     for base in candidates:
         for folder in (base, *base.parents):
             if (folder / "pyproject.toml").is_file() and (folder / "asd_utils").is_dir():
                 return folder
-    return Path(__file__).resolve().parent.parent
+    return Path.cwd().resolve()
 
 
 def resolve_path(path: str | os.PathLike) -> Path:
     """An absolute path: ``path`` itself if absolute, else relative to :func:`repo_root`."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else repo_root() / p
+
+
+def cli_path(path: str | os.PathLike) -> Path:
+    """A command-line path as every CLI reads it: ``~`` expanded, relative paths from the current directory.
+
+    (Notebooks use :func:`resolve_path` instead: their kernel's working directory depends on who started it.)
+    """
+    return Path(path).expanduser().resolve()
+
+
+def _int_at_least(text: str, low: int, what: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        value = low - 1
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """``argparse`` type for seeds and counts; argparse puts the flag's name in front of the message."""
+    return _int_at_least(text, 0, "a non-negative integer")
+
+
+def positive_int(text: str) -> int:
+    """``argparse`` type for worker counts and the like (>= 1)."""
+    return _int_at_least(text, 1, "an integer >= 1")
+
+
+def writable_dir(path: str | os.PathLike, flag: str) -> Path:
+    """Check, before any work starts, that folder ``path`` can be created or written to; return it (not created).
+
+    Raises ``ValueError`` naming ``flag``, the path and the fix when it or a parent is a file or not writable, so a
+    long run never fails at its last step and a refused run leaves no empty folders behind.
+    """
+    path = Path(path)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{flag} {path}: {existing} is a file, expected a folder; choose another {flag}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag} {path}: {existing} is not writable; choose a folder you can write to with {flag}")
+    return path
+
+
+#: Environment variable that sets the CPU thread count of PyTorch (default :data:`DEFAULT_CPU_THREADS`; 0 leaves
+#: PyTorch's own choice, usually one thread per core).
+THREADS_ENV = "ASD_NUM_THREADS"
+DEFAULT_CPU_THREADS = 2
+
+
+def configure_determinism() -> int:
+    """Make PyTorch runs repeatable: a fixed CPU thread count and deterministic kernels. Returns the thread count.
+
+    The thread count changes how float sums are split, hence the last bits of every result, so it is fixed
+    (``ASD_NUM_THREADS``, default 2) instead of following the machine's core count. Called by :func:`set_seed`.
+    """
+    import torch
+
+    text = os.environ.get(THREADS_ENV, str(DEFAULT_CPU_THREADS)).strip()
+    try:
+        threads = int(text)
+        if threads < 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"environment variable {THREADS_ENV}={text!r}: expected a non-negative integer "
+                         f"(0 = PyTorch's default)") from None
+    if threads:
+        torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    return torch.get_num_threads()
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -45,7 +120,7 @@ def display_path(path: str | os.PathLike) -> str:
 
 
 def set_seed(seed: int) -> None:
-    """Seed ``random``, NumPy and PyTorch, and ask PyTorch for deterministic kernels (warn-only)."""
+    """Seed ``random``, NumPy and PyTorch, and make PyTorch deterministic (:func:`configure_determinism`)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     try:
@@ -53,7 +128,7 @@ def set_seed(seed: int) -> None:
     except ImportError:  # the synthetic data and metrics work without torch
         return
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    configure_determinism()
 
 
 def resolve_device(device: str = "auto") -> "torch.device":

@@ -19,6 +19,7 @@ from asd_utils.metrics import evaluate_scores, write_metrics_json
 from asd_utils.models import MachineIdClassifier
 from asd_utils.runner import list_notebooks
 from asd_utils.utils import set_seed
+from asd_utils.data import DatasetError
 from helpers import machine_like, make_layout
 
 
@@ -63,7 +64,11 @@ def test_classes_are_the_ids_present_in_the_training_data(tmp_path):
         cl.class_indices(["id_01"], four)
     table = dataset_table(make_layout(tmp_path, n_train=2, n_test=1))
     assert cl.class_mapping(select(table, "dev", "train")["machine_id"]) == {"id_00": 0, "id_02": 1}
-    assert cl.class_mapping(select(table, "eval", "train")["machine_id"]) == {"id_01": 0}
+    # one id: p(id) = 1 for every clip and every softmax AUC 0.5, so it is refused before any training
+    with pytest.raises(DatasetError, match=r"at least 2 machine ids, got 1 \(id_01\)"):
+        cl.class_mapping(select(table, "eval", "train")["machine_id"])
+    with pytest.raises(DatasetError, match="num_classes=1"):
+        cl.build_classifier("stgramnet", num_classes=1)
 
 
 def test_subsample_per_id_is_seeded_and_capped():

@@ -71,9 +71,11 @@ def test_missing_root_and_folders_are_named(tmp_path):
         dataset_table(tmp_path, datasets=("dev",))
     root = make_layout(tmp_path / "layout")
     shutil.rmtree(root / "eval_data")
-    with pytest.raises(DatasetError, match="missing folder .*eval_data/slider"):
-        dataset_table(root)
-    assert set(dataset_table(root, require=False)["dataset"]) == {"dev"}
+    # a dev-only download (download --parts dev): fine unless the evaluation data are asked for by name
+    assert set(dataset_table(root)["dataset"]) == {"dev"}
+    with pytest.raises(DatasetError, match="missing folder .*eval_data/slider.*download --parts eval_train"):
+        dataset_table(root, datasets=("dev", "eval"))
+    assert set(dataset_table(root, datasets=("dev", "eval"), require=False)["dataset"]) == {"dev"}
 
 
 def test_wrong_names_and_labels_in_the_tree_are_named(tmp_path):
@@ -105,7 +107,7 @@ def test_load_wav_multichannel_needs_explicit_channel(tmp_path):
     eight = np.stack([machine_like(c, 0.2) for c in range(8)], axis=1)
     path = tmp_path / "mimii.wav"
     sf.write(str(path), eight, 16000, subtype="PCM_16")
-    with pytest.raises(DatasetError, match="8 channels, expected mono; pass channel"):
+    with pytest.raises(DatasetError, match="8 channels, expected mono; convert the clips to mono first"):
         load_wav(path)
     assert np.allclose(load_wav(path, channel=3), eight[:, 3], atol=1e-4)
     with pytest.raises(DatasetError, match="channel 9 requested"):
@@ -136,3 +138,41 @@ def test_load_batch_requires_equal_lengths(tmp_path):
     assert load_batch([a, a]).shape == (2, 16000)
     with pytest.raises(DatasetError, match="b.wav: 8000 samples, expected 16000"):
         load_batch([a, b])
+
+
+def test_short_clip_is_named_whatever_sorts_first(tmp_path):
+    """A 1 s clip sorting first used to set the expected length and blame the next, healthy file."""
+    short = write_wav(tmp_path / "a_short.wav", machine_like(0, 1.0))
+    healthy = [write_wav(tmp_path / f"b_{i}.wav", machine_like(i, 2.0)) for i in range(3)]
+    for paths in ([short, *healthy], [*healthy, short]):
+        with pytest.raises(DatasetError, match=r"a_short.wav: 16000 samples, expected 32000 .*3 of the 4 clips"):
+            load_batch(paths)
+    from asd_utils.features import log_mel_dataset
+
+    with pytest.raises(DatasetError, match="a_short.wav: 16000 samples"):
+        log_mel_dataset([short, *healthy], cache_dir=None, device="cpu", batch_size=1)
+
+
+def test_nan_sample_names_the_file(tmp_path):
+    wave = machine_like(0, 0.5)
+    wave[1234] = np.nan
+    path = tmp_path / "normal_id_00_00000000.wav"
+    sf.write(str(path), wave, 16000, subtype="FLOAT")
+    with pytest.raises(DatasetError, match=r"normal_id_00_00000000.wav: sample 1234 \(0.077 s\) is NaN or infinite"):
+        load_wav(path)
+
+
+@pytest.mark.parametrize("name", ["metadata.csv", "eval_data/slider/eval_data_list.csv"])
+def test_corrupt_optional_csv_names_the_file(tmp_path, name):
+    root = make_layout(tmp_path, n_train=1, n_test=1, seconds=0.1)
+    (root / name).write_bytes(b"\xff\xfe\x00garbage\x89PNG")
+    with pytest.raises(DatasetError, match=rf"{name}: not a UTF-8 text file.*restore it, or delete it"):
+        dataset_table(root)
+
+
+def test_single_machine_id_is_refused_before_training():
+    from asd_utils.data import require_machine_ids
+
+    assert require_machine_ids(["id_02", "id_00", "id_02"], 2, "x") == ["id_00", "id_02"]
+    with pytest.raises(DatasetError, match=r"x needs training clips of at least 2 machine ids, got 1 \(id_00\)"):
+        require_machine_ids(["id_00"] * 5, 2, "x")

@@ -292,3 +292,42 @@ def test_not_enough_disk_space_stops_before_writing(server, tmp_path, monkeypatc
         download_dcase(tmp_path, base_url=server.base_url, registry=registry, progress=False)
     assert _wavs(tmp_path) == []
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size > 0]
+
+
+def test_user_placed_zip_that_fails_is_kept_under_another_name(tmp_path, capsys):
+    """The no-internet message tells users to put the zip in downloads/; a bad copy there used to be deleted."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    entry = RemoteFile(3678171, "dev_data_slider.zip", "0" * 32, None)
+    placed = tmp_path / "downloads" / entry.name
+    placed.parent.mkdir(parents=True)
+    placed.write_bytes(b"my own copy")
+    with pytest.raises(DownloadError) as err:
+        download_dcase(tmp_path, parts=["dev"], base_url=f"http://127.0.0.1:{port}",
+                       registry={entry.name: entry}, progress=False, retries=0, timeout=2)
+    kept = placed.with_name(entry.name + ".rejected")
+    assert kept.read_bytes() == b"my own copy"
+    message = str(err.value)
+    assert f"it was kept as {kept}" in message and "MD5" in message
+    assert "Nothing was downloaded" in message and "partial file" not in message  # no false claim
+    assert f"kept as {kept}" in capsys.readouterr().err
+
+
+def test_stalled_server_times_out_and_says_so(tmp_path, capsys):
+    with socket.socket() as listener:  # accepts connections but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        registry = {"eval_data_list.csv": RemoteFile(3951620, "eval_data_list.csv")}
+        with pytest.raises(DownloadError, match=r"after 2 attempts \(timeout 0.5 s each\)"):
+            download_dcase(tmp_path, parts=["ground_truth"], base_url=f"http://127.0.0.1:{port}", registry=registry,
+                           progress=False, retries=1, timeout=0.5)
+    assert "(timeout 0.5 s); retry 1 of 1" in capsys.readouterr().err
+
+
+def test_data_root_that_is_a_file_is_named(tmp_path, capsys):
+    blocker = tmp_path / "dcase2020"
+    blocker.write_text("not a folder")
+    assert download_main(["--data-root", str(blocker), "--no-progress"]) == 1
+    assert f"--data-root {blocker}: {blocker} is a file, expected a folder" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import pytest
 
 from asd_utils import profiles, results
 from asd_utils.metrics import write_metrics_json
+from helpers import machine_like, make_layout, write_wav
 
 
 def test_format_markdown_table():
@@ -55,6 +56,40 @@ def test_collect_summary_reads_metrics_and_timings(tmp_path):
     assert "| ae    | 03_ae" in comparison and "0.700" in comparison
     assert "| Team 42 report, Table I" in literature and "0.918" in literature and "0.991" in literature
     assert "| DCASE 2020 official baseline" in literature and "0.963" in literature
+
+
+def test_summaries_leave_out_results_of_other_data(tmp_path, capsys):
+    """`run` on one data root used to mix in the results another data root (or profile) had left in OUT."""
+    data, other = make_layout(tmp_path / "data"), make_layout(tmp_path / "other")
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame({"notebook": ["03_ae", "04_resnet"], "seconds": [10.0, 25.0]}).to_csv(out / "timings.csv", index=False)
+    fake = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+            "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
+    retrained = {**fake, "dev": {"notebook": "03_ae", "model": "ae", "mean_auc": 0.8, "mean_pauc": 0.6,
+                                 "pooled_auc": 0.8}}
+    write_metrics_json(out / "03_ae", "03_ae", str(data), {"ae": fake}, profile="tiny")
+    write_metrics_json(out / "04_resnet", "04_resnet", str(other), {"resnet": fake}, profile="tiny")
+    write_metrics_json(out / "05_st", "05_st", str(data), {"st": fake}, profile="course")
+    write_metrics_json(out / "07_results", "07_results", str(other), {"ae · eval": retrained}, profile="tiny")
+    summary = results.collect_summary(out, data_root=str(data), profile="tiny")
+    assert list(summary["model"]) == ["ae"] and summary["notebook_seconds"].tolist() == [10.0]
+    err = capsys.readouterr().err
+    assert "04_resnet/metrics.json: it holds results for data root" in err and "profile 'course', not 'tiny'" in err
+    assert results.collect_dev_eval(out, data_root=str(data), profile="tiny").empty
+    assert len(results.collect_dev_eval(out, data_root=str(other), profile="tiny")) == 1
+    assert len(results.collect_summary(out)) == 4  # without data_root: everything, as before
+    # the same folder regenerated (another seed): its earlier results are stale
+    victim = next((data / "dev_data/slider/train").glob("*.wav"))
+    write_wav(victim, machine_like(99, 1.0))
+    assert results.collect_summary(out, data_root=str(data), profile="tiny").empty
+    assert "changed since it was written" in capsys.readouterr().err
+
+
+def test_damaged_timings_csv_is_named(tmp_path):
+    (tmp_path / "timings.csv").write_text("something,else\n1,2\n")
+    with pytest.raises(ValueError, match="timings.csv: not a course timings.csv"):
+        results.collect_summary(tmp_path)
 
 
 def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import stat
-import sys
-import types
 
 import nbformat
 import pandas as pd
@@ -11,6 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from asd_utils import profiles, runner
+from helpers import make_layout
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -57,7 +56,7 @@ def course_dirs(tmp_path):
     notebooks.mkdir()
     nbformat.write(METRICS_NOTEBOOK, str(notebooks / "01_metrics.ipynb"))
     nbformat.write(FAILING_NOTEBOOK, str(notebooks / "02_broken.ipynb"))
-    (tmp_path / "data" / "dev_data").mkdir(parents=True)
+    make_layout(tmp_path / "data", n_train=1, n_test=1, seconds=0.1)
     return {"notebooks": notebooks, "data": tmp_path / "data", "out": tmp_path / "out"}
 
 
@@ -195,23 +194,54 @@ def test_notebook_parameters_merge(monkeypatch):
         profiles.notebook_parameters("huge", "03_x")
 
 
-def test_ensure_dataset_generates_only_when_missing(tmp_path, monkeypatch):
-    calls = []
+def test_run_never_generates_into_a_named_folder(tmp_path, capsys):
+    """`run --data-root <missing or empty folder>` used to generate synthetic data there and run the course on it."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(FAILING_NOTEBOOK, str(tmp_path / "notebooks" / "02_broken.ipynb"))
+    capsys.readouterr()
+    for named in (tmp_path / "missing", tmp_path / "empty"):
+        assert runner.run_main(["--profile", "dcase", "--data-root", str(named), "--out", str(tmp_path / "out"),
+                                "--notebooks-dir", str(tmp_path / "notebooks")]) == 1
+        err = capsys.readouterr().err
+        assert f"{named} holds no data" in err and "python -m asd_utils synth --profile dcase" in err
+        assert not list(named.rglob("*.wav")) and not (tmp_path / "out").exists()
 
-    def generate_dataset(root, profile, seed):
-        calls.append((root, profile, seed))
-        (root / "dev_data").mkdir(parents=True)
 
-    monkeypatch.setitem(sys.modules, "asd_utils.synth", types.SimpleNamespace(generate_dataset=generate_dataset))
-    root = tmp_path / "synthetic_tiny"
-    assert runner.ensure_dataset(root, "tiny", seed=3) is True
-    assert calls == [(root, "tiny", 3)]
-    assert runner.ensure_dataset(root, "tiny", seed=3, explicit=True) is False  # dev_data exists now
-    real = tmp_path / "real"
-    (real / "slider").mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match="has no dev_data"):
-        runner.ensure_dataset(real, "course", explicit=True)
-    assert len(calls) == 1
+@pytest.mark.parametrize("flag", ["--out", "--cache-dir"])
+def test_output_paths_that_are_files_are_named(tmp_path, capsys, flag):
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(FAILING_NOTEBOOK, str(tmp_path / "notebooks" / "02_broken.ipynb"))
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    args = ["--data-root", str(tmp_path), "--out", str(tmp_path / "out"), "--notebooks-dir", str(tmp_path / "notebooks")]
+    assert runner.run_main(args + [flag, str(blocker / "sub")]) == 1
+    assert f"{flag} {blocker / 'sub'}: {blocker} is a file, expected a folder" in capsys.readouterr().err
+
+
+def test_negative_seed_names_the_flag(capsys):
+    with pytest.raises(SystemExit):
+        runner.run_main(["--seed", "-3"])
+    assert "argument --seed: expected a non-negative integer, got '-3'" in capsys.readouterr().err
+
+
+def test_cell_progress_prints_plain_lines(capsys):
+    import logging
+
+    with runner._cell_progress("05_stgramnet", 40, every_s=0.0):
+        logging.getLogger("papermill").info("Executing Cell 3-------")
+        logging.getLogger("papermill").info("a cell's output, not shown")
+        logging.getLogger("papermill").warning("a cell's stderr, not shown")
+    out = capsys.readouterr()
+    assert out.out == "\n    05_stgramnet: cell 3/40, 0 s\n" and "not shown" not in out.err
+
+
+def test_timings_keep_other_notebooks(tmp_path):
+    """Re-running one notebook used to cut timings.csv to one row (summaries: tests/test_results.py)."""
+    out = tmp_path / "out"
+    runner._write_timings(out, {"03_ae": 10.0, "04_resnet": 20.0})
+    runner._write_timings(out, {"04_resnet": 25.0})
+    assert runner._read_timings(out) == {"03_ae": 10.0, "04_resnet": 25.0}
 
 
 def test_describe_failure_without_papermill_error(tmp_path):

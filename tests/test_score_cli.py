@@ -164,3 +164,42 @@ def test_classifier_checkpoint_scores_with_recorded_or_chosen_score(mini, tmp_pa
     # a classifier of the eval ids cannot score the dev ids
     assert score_main(_args(mini, path, tmp_path / "dev", "--dataset", "dev")) == 1
     assert "cannot score clips of id_00, id_02, id_04" in capsys.readouterr().err
+
+
+def test_stale_submission_files_in_out_are_not_scored(mini, tmp_path, capsys):
+    """`score` used to read every anomaly_score_*.csv in --out and report AUCs for ids it had not scored."""
+    out = tmp_path / "sub"
+    assert score_main(_args(mini, mini["models"]["eval"]["path"], out)) == 0  # an earlier run: ids 01, 03, 05
+    root = tmp_path / "data"
+    shutil.copytree(mini["root"], root)
+    for path in (root / "eval_data/slider/test").glob("id_03_*.wav"):
+        path.unlink()
+    capsys.readouterr()
+    args = _args(mini, mini["models"]["eval"]["path"], out)
+    args[args.index("--data-root") + 1] = str(root)
+    assert score_main(args) == 0
+    stdout = capsys.readouterr().out
+    assert "not scored: anomaly_score_slider_id_03.csv" in stdout
+    assert "id_01" in stdout and "id_05" in stdout
+    assert not any(line.startswith("id_03 ") for line in stdout.splitlines())
+
+
+def test_out_that_is_a_file_is_named(mini, tmp_path, capsys):
+    blocker = tmp_path / "results.csv"
+    blocker.write_text("mine")
+    assert score_main(_args(mini, mini["models"]["eval"]["path"], blocker)) == 1
+    assert f"--out {blocker}: {blocker} is a file, expected a folder" in capsys.readouterr().err
+    assert blocker.read_text() == "mine"
+
+
+def test_cli_turns_os_errors_into_one_line(monkeypatch, capsys):
+    from asd_utils import cli
+
+    def broken(argv):
+        raise PermissionError(13, "Permission denied", "/data/read_only/metadata.csv")
+
+    monkeypatch.setitem(cli.COMMANDS, "broken", ("asd_utils.cli", "broken_main"))
+    monkeypatch.setattr(cli, "broken_main", broken, raising=False)
+    assert cli.main(["broken"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m asd_utils broken: error:") and "/data/read_only/metadata.csv" in err

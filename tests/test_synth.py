@@ -12,6 +12,7 @@ import soundfile as sf
 
 from asd_utils import slider_sound, synth
 from asd_utils.profiles import SynthSizes, synth_sizes
+from asd_utils.data import DatasetError
 from asd_utils.synth import clip_statistics, generate_dataset, synth_main, synthesize_clip
 
 TINY = synth_sizes("tiny")
@@ -237,12 +238,72 @@ def test_rerun_skips_complete_files_and_repairs_damaged_ones(small):
     assert table.attrs["written"] == 1 and victim.read_bytes() == original
 
 
-def test_other_seed_in_same_root_regenerates_instead_of_skipping(tmp_path):
+def test_other_seed_in_same_root_is_refused_and_nothing_changes(tmp_path):
     sizes = SynthSizes(dev_ids=("id_00",), eval_ids=(), dev_train=(1,), dev_test_normal=(0,), dev_test_anomaly=(0,),
                        eval_train=(), eval_test_normal=(), eval_test_anomaly=())
     generate_dataset(tmp_path, sizes=sizes, seed=0, progress=False)
-    table = generate_dataset(tmp_path, sizes=sizes, seed=5, progress=False)
-    assert table.attrs["written"] == 1 and (table.seed == 5).all()
+    before = _digest(tmp_path)
+    with pytest.raises(DatasetError, match=r"already holds another dataset, so nothing was written.*seed=0; clip="
+                                           r".*not seed=5"):
+        generate_dataset(tmp_path, sizes=sizes, seed=5, progress=False)
+    assert _digest(tmp_path) == before
+
+
+def test_smaller_profile_over_larger_dataset_is_refused(small, tmp_path):
+    """The issue's case: `synth --profile tiny` over a larger dataset rewrote eval test WAVs and cut the CSVs."""
+    root, _ = small
+    before = _digest(root)
+    fewer = SynthSizes(dev_ids=("id_00", "id_02"), eval_ids=("id_03",), dev_train=(1, 1), dev_test_normal=(1, 1),
+                       dev_test_anomaly=(1, 1), eval_train=(1,), eval_test_normal=(1,), eval_test_anomaly=(1,))
+    with pytest.raises(DatasetError, match="is not part of the requested dataset"):
+        generate_dataset(root, sizes=fewer, seed=0, progress=False)
+    assert _digest(root) == before
+    # the same through the command line: exit status 1, the folder named, nothing written
+    assert synth_main(["--data-root", str(root), "--profile", "tiny", "--no-progress"]) == 1
+    assert _digest(root) == before
+
+
+def test_real_recordings_are_never_overwritten(tmp_path):
+    sizes = SynthSizes(dev_ids=("id_00",), eval_ids=(), dev_train=(1,), dev_test_normal=(0,), dev_test_anomaly=(0,),
+                       eval_train=(), eval_test_normal=(), eval_test_anomaly=())
+    real = tmp_path / "dev_data/slider/train/normal_id_00_00000000.wav"
+    real.parent.mkdir(parents=True)
+    sf.write(str(real), np.zeros(160000, dtype=np.float32), 16000, subtype="PCM_16")
+    before = real.read_bytes()
+    with pytest.raises(DatasetError, match="not made by asd_utils.synth"):
+        generate_dataset(tmp_path, sizes=sizes, seed=0, progress=False)
+    assert real.read_bytes() == before
+
+
+def test_ensure_dataset_generates_only_the_default_root(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(synth, "default_data_root", lambda profile, seed=0: str(tmp_path / f"default_{seed}"))
+    table = synth.ensure_dataset(tmp_path / "default_0", "tiny", progress=False)
+    assert len(table) == 120 and "wrote 120 missing clip(s)" in capsys.readouterr().out
+    victim = tmp_path / "default_0/dev_data/slider/train/normal_id_00_00000003.wav"
+    victim.unlink()  # the default root is completed, and it says so
+    synth.ensure_dataset(tmp_path / "default_0", "tiny", progress=False)
+    assert victim.is_file() and "wrote 1 missing clip(s)" in capsys.readouterr().out
+    # a folder the user named is used as it is: ids deleted there stay deleted, another seed changes nothing
+    named = tmp_path / "mine"
+    (tmp_path / "default_0").rename(named)
+    for path in named.glob("dev_data/slider/*/*id_04*.wav"):
+        path.unlink()
+    before = _digest(named)
+    table = synth.ensure_dataset(named, "tiny", seed=3, progress=False)
+    assert "id_04" not in set(table["machine_id"]) and _digest(named) == before
+    assert "as they are (nothing generated)" in capsys.readouterr().out
+    with pytest.raises(DatasetError, match=r"holds no data.*synth --profile tiny --seed 0 --data-root .*empty"):
+        synth.ensure_dataset(tmp_path / "empty", "tiny")
+    assert not (tmp_path / "empty").exists()
+
+
+def test_seed_and_workers_flags_name_themselves(capsys):
+    with pytest.raises(SystemExit):
+        synth_main(["--seed", "-1"])
+    assert "argument --seed: expected a non-negative integer, got '-1'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        synth_main(["--workers", "0"])
+    assert "argument --workers: expected an integer >= 1, got '0'" in capsys.readouterr().err
 
 
 def test_failed_run_leaves_no_partial_files(tmp_path, monkeypatch):
@@ -284,6 +345,26 @@ def test_clear_errors_for_bad_profile_ids_and_arguments(tmp_path, capsys):
 
 def test_synth_main_prints_a_summary(tiny, capsys):
     root, table = tiny
-    assert synth_main(["--profile", "tiny", "--root", str(root), "--no-progress"]) == 0
+    assert synth_main(["--profile", "tiny", "--data-root", str(root), "--no-progress"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith(f"synth: {len(table)} clips in ") and "skipped 120" in out[0]
+    assert synth_main(["--profile", "tiny", "--root", str(root), "--no-progress"]) == 0  # the deprecated alias
+    assert "--root is deprecated, use --data-root" in capsys.readouterr().err
+
+
+def test_relative_data_root_follows_the_current_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sizes = SynthSizes(dev_ids=("id_00",), eval_ids=(), dev_train=(1,), dev_test_normal=(0,), dev_test_anomaly=(0,),
+                       eval_train=(), eval_test_normal=(), eval_test_anomaly=())
+    monkeypatch.setattr(synth, "synth_sizes", lambda profile: sizes)
+    assert synth_main(["--data-root", "here", "--no-progress"]) == 0
+    assert (tmp_path / "here/dev_data/slider/train/normal_id_00_00000000.wav").is_file()
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith(f"synth: 1 clips in {tmp_path / 'here'} (written 1")
+
+
+def test_data_root_that_is_a_file_is_named(tmp_path, capsys):
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder")
+    assert synth_main(["--data-root", str(blocker / "x"), "--no-progress"]) == 2
+    assert f"--data-root {blocker / 'x'}: {blocker} is a file, expected a folder" in capsys.readouterr().err

@@ -1,0 +1,54 @@
+"""Tests of asd_utils.utils: paths for commands and notebooks, argument types, output checks, determinism."""
+from __future__ import annotations
+
+import argparse
+
+import pytest
+import torch
+
+from asd_utils import utils
+
+
+def test_cli_paths_follow_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert utils.cli_path("out/x") == tmp_path / "out/x"
+
+
+def test_repo_root_outside_any_repository_is_the_current_directory(tmp_path, monkeypatch):
+    """An installed (non-editable) package must not resolve paths next to its own code."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(utils, "__file__", str(tmp_path / "site-packages/asd_utils/utils.py"))
+    assert utils.repo_root() == tmp_path
+    assert utils.resolve_path("data/cache") == tmp_path / "data/cache"
+
+
+@pytest.mark.parametrize("text", ["-1", "x", "1.5"])
+def test_non_negative_int_rejects(text):
+    with pytest.raises(argparse.ArgumentTypeError, match=f"expected a non-negative integer, got '{text}'"):
+        utils.non_negative_int(text)
+    assert utils.non_negative_int("0") == 0 and utils.positive_int("3") == 3
+
+
+def test_writable_dir_names_the_flag_and_creates_nothing(tmp_path):
+    target = tmp_path / "new/deeper"
+    assert utils.writable_dir(target, "--out") == target and not (tmp_path / "new").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match=r"--out .*file/sub: .*file is a file, expected a folder; choose another --out"):
+        utils.writable_dir(tmp_path / "file" / "sub", "--out")
+
+
+def test_set_seed_fixes_the_thread_count(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv(utils.THREADS_ENV, raising=False)
+        utils.set_seed(0)
+        assert torch.get_num_threads() == utils.DEFAULT_CPU_THREADS == 2
+        assert torch.are_deterministic_algorithms_enabled()
+        monkeypatch.setenv(utils.THREADS_ENV, "1")
+        utils.set_seed(0)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv(utils.THREADS_ENV, "two")
+        with pytest.raises(ValueError, match="ASD_NUM_THREADS='two': expected a non-negative integer"):
+            utils.set_seed(0)
+    finally:
+        torch.set_num_threads(before)
