@@ -82,6 +82,18 @@ def subsample_per_id(table: pd.DataFrame, n_per_id: int, seed: int = 0) -> pd.Da
     return pd.concat(parts).sort_values("path").reset_index(drop=True)
 
 
+def split_training_clips(reference: pd.DataFrame, n_train_per_id: int = 0, heldout_per_id: int = 0,
+                         seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(training clips, held-out clips)`` of the normal reference clips.
+
+    ``heldout_per_id`` clips of each id are put aside to watch the id accuracy while the network trains (they stay
+    reference clips of the distance scores); the network learns from ``n_train_per_id`` of the others (0: all).
+    """
+    heldout = subsample_per_id(reference, heldout_per_id, seed) if heldout_per_id > 0 else reference.iloc[:0]
+    rest = reference[~reference["path"].isin(heldout["path"])]
+    return subsample_per_id(rest, n_train_per_id, seed), heldout.reset_index(drop=True)
+
+
 @dataclass
 class ClipInputs:
     """What a classifier sees of some clips: ``table`` (one row per clip), ``waves [N, n_samples]`` float32
@@ -131,15 +143,12 @@ def logmel_stats(logmels) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------------------------- models
-def build_classifier(kind: str, num_classes: int, n_samples: int = 160000,
-                     params: LogMelParams = LogMelParams(), crop_frames: int | None = None,
+def build_classifier(kind: str, num_classes: int, params: LogMelParams = LogMelParams(),
                      **options) -> torch.nn.Module:
     """A classifier of ``kind`` (``resnet50_baseline``, ``stgramnet``, ``sepstgramnet``) for ``num_classes`` ids.
 
-    ``n_samples`` (clip length) and ``params`` (``n_mels``, ``n_fft`` = Tgram window, ``hop_length``) size the
-    TgramNet so that the Tgram has the log-mel's shape. ``crop_frames`` builds a network for crops of that many
-    frames instead of the whole clip: it trains on random crops and scores a clip by averaging its logits and
-    embeddings over evenly spaced crops that cover it (see :func:`crop_starts`). ``options`` go to the constructor (``head="arcface"``,
+    ``params`` (``n_mels``, ``n_fft`` = Tgram window, ``hop_length``) size the TgramNet so that the Tgram has the
+    log-mel's shape. ``options`` go to the constructor (``head="arcface"``,
     ``pretrained_backbone=True``, ``hidden=256``, ...). The recipe is kept in ``model.spec`` for checkpoints, and
     ``model.weights_loaded`` says whether ImageNet weights were requested *and* could be loaded.
     """
@@ -147,10 +156,8 @@ def build_classifier(kind: str, num_classes: int, n_samples: int = 160000,
         raise ValueError(f"unknown classifier kind {kind!r}; expected one of {sorted(CLASSIFIER_KINDS)}")
     require_machine_ids(range(num_classes), MIN_CLASSES, f"classifier {kind!r} (num_classes={num_classes})")
     kwargs = dict(options)
-    if crop_frames is not None and kind != "resnet50_baseline":
-        n_samples = (int(crop_frames) - 1) * params.hop_length  # the waveform under crop_frames centred frames
     if kind != "resnet50_baseline":
-        kwargs.update(n_mels=params.n_mels, n_samples=n_samples, win_length=params.n_fft, hop_length=params.hop_length)
+        kwargs.update(n_mels=params.n_mels, win_length=params.n_fft, hop_length=params.hop_length)
     requested = bool(kwargs.get("pretrained", kwargs.get("pretrained_backbone", False)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -173,44 +180,13 @@ def _standardised(logmels, norm) -> torch.Tensor:
     return (level_free(torch.as_tensor(logmels, dtype=torch.float32)) - mean) / std
 
 
-def crop_geometry(model) -> tuple[int, int] | None:
-    """``(frames, hop)`` of the stretch a network takes at once, or None when it takes clips of any length.
-
-    A TgramNet's LayerNorm has one weight per frame, so STgramNet and SepSTgramNet are built for one input length.
-    """
-    tgram = getattr(model, "tgram", None)
-    return None if tgram is None else (tgram.n_frames, tgram.conv_extractor.stride[0])
-
-
-def crop_starts(n_frames: int, crop_frames: int) -> np.ndarray:
-    """Start frames of the fewest evenly spaced crops of ``crop_frames`` that cover ``n_frames`` (313, 64 -> 5 crops)."""
-    if crop_frames >= n_frames:
-        return np.zeros(1, dtype=int)
-    count = -(-n_frames // crop_frames)
-    return np.round(np.linspace(0, n_frames - crop_frames, count)).astype(int)
-
-
-def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch_size: int, stop: int | None = None,
-                    geometry: tuple[int, int] | None = None):
-    """Batches ``(waveforms or None, standardised log-mels, crops per clip)`` of clips ``0 .. stop - 1`` on ``device``.
-
-    With ``geometry = (frames, hop)`` shorter than the clips, each clip becomes its :func:`crop_starts` crops, one
-    after the other (``[B * crops, ...]``).
-    """
+def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch_size: int, stop: int | None = None):
+    """Batches ``(waveforms or None, standardised log-mels)`` of clips ``0 .. stop - 1`` on ``device``, in order."""
     stop = len(inputs) if stop is None else stop
-    n_frames = inputs.logmels.shape[-1]
-    starts = None if geometry is None or geometry[0] >= n_frames else crop_starts(n_frames, geometry[0])
     for start in range(0, stop, batch_size):
         end = min(start + batch_size, stop)
-        wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:end])
-        logmel = _standardised(inputs.logmels[start:end], norm)
-        if starts is not None:
-            frames, hop = geometry
-            logmel = torch.stack([logmel[..., s:s + frames] for s in starts], dim=1).flatten(0, 1)
-            if wave is not None:
-                n = (frames - 1) * hop
-                wave = torch.stack([wave[:, s * hop:s * hop + n] for s in starts], dim=1).flatten(0, 1)
-        yield (None if wave is None else wave.to(device)), logmel.to(device), (1 if starts is None else len(starts))
+        wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:end]).to(device)
+        yield wave, _standardised(inputs.logmels[start:end], norm).to(device)
 
 
 def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[float, float], device="cpu",
@@ -227,13 +203,16 @@ def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[f
 
 def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, float], *, epochs: int, batch_size: int,
                      learning_rate: float, device="auto", seed: int = 0, progress: bool = True,
-                     embeddings=None, desc: str = "classifier", cosine_decay: bool = False,
-                     label_smoothing: float = 0.0, on_epoch=None) -> TrainingHistory:
+                     embeddings=None, desc: str = "classifier", crop_frames: int | None = None,
+                     cosine_decay: bool = False, label_smoothing: float = 0.0, on_epoch=None) -> TrainingHistory:
     """Train ``model`` to predict ``classes [N]`` from ``inputs`` with :func:`asd_utils.training.fit` (Adam, cross-entropy
     or ArcFace via ``model.loss``). Log-mels are standardised with ``norm = (mean, std)``.
 
     A frozen :class:`ResNet50Baseline` trains only its head on backbone embeddings computed once (pass them as
-    ``embeddings`` to reuse them); the returned ``seconds`` include that embedding pass.
+    ``embeddings`` to reuse them); the returned ``seconds`` include that embedding pass. ``crop_frames``: train on
+    a random crop of that many frames of each clip, a new one every epoch (:class:`asd_utils.training.RandomCrops`);
+    the network still scores whole clips. ``cosine_decay``, ``on_epoch``: see :func:`asd_utils.training.fit`;
+    ``label_smoothing``: see ``MachineIdClassifier.loss``.
     """
     device = resolve_device(device) if isinstance(device, str) else device
     labels = torch.as_tensor(np.asarray(classes), dtype=torch.long)
@@ -251,9 +230,11 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         keys = tuple(k for k in ("wave", "logmel") if k in model.required_inputs) + ("label",)
         if "wave" in keys and inputs.waves is None:
             raise ValueError(f"{type(model).__name__} needs waveforms: load_clip_inputs(..., waves=True)")
-        geometry, logmels = crop_geometry(model), _standardised(inputs.logmels, norm)
-        if geometry is not None and geometry[0] < logmels.shape[-1]:
-            source = RandomCrops(inputs.waves if "wave" in keys else None, logmels, labels, *geometry, seed=seed)
+        logmels = _standardised(inputs.logmels, norm)
+        if crop_frames and crop_frames < logmels.shape[-1]:  # (0 or None: whole clips)
+            waves = inputs.waves if "wave" in keys else None
+            hop = model.tgram.conv_extractor.stride[0] if waves is not None else 1
+            source = RandomCrops(waves, logmels, labels, crop_frames, hop, seed=seed)
         else:
             tensors = {"wave": inputs.waves, "logmel": logmels}
             source = TensorBatches(*[tensors[k] for k in keys[:-1]], labels)
@@ -310,7 +291,7 @@ def recalibrate_batchnorm(model, inputs: ClipInputs, norm: tuple[float, float], 
     # full batches only (each batch counts equally in the average), unless there are fewer clips than one batch
     stop = len(inputs) - len(inputs) % batch_size if len(inputs) >= batch_size else len(inputs)
     with torch.no_grad():
-        for wave, logmel, _ in _network_inputs(inputs, norm, device, batch_size, stop, crop_geometry(model)):
+        for wave, logmel in _network_inputs(inputs, norm, device, batch_size, stop):
             model(wave=wave, logmel=logmel)
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
@@ -331,10 +312,9 @@ def predict(model, inputs: ClipInputs, norm: tuple[float, float], device="auto",
         if embeddings is not None:  # the head only, on precomputed backbone features
             features = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32).split(batch_size)
             batches = ((model.classify(emb.to(device)), emb) for emb in features)
-        else:  # a network built for crops sees every crop of a clip; the clip gets their mean logits and embedding
-            batches = (tuple(t.unflatten(0, (-1, crops)).mean(dim=1) for t in model(wave=wave, logmel=logmel))
-                       for wave, logmel, crops in _network_inputs(inputs, norm, device, batch_size,
-                                                                  geometry=crop_geometry(model)))
+        else:
+            batches = (model(wave=wave, logmel=logmel) for wave, logmel in
+                       _network_inputs(inputs, norm, device, batch_size))
         for out, emb in batches:
             logits.append(out.float().cpu())
             embeds.append(emb.float().cpu())
@@ -428,8 +408,8 @@ class ClassifierRun:
 def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epochs: int, batch_size: int,
                    learning_rate: float, device="auto", seed: int = 0, progress: bool | None = None,
                    hyperparameters: dict | None = None, reference: ClipInputs | None = None,
-                   precise_bn: bool = True, cosine_decay: bool = False, label_smoothing: float = 0.0,
-                   heldout: ClipInputs | None = None) -> ClassifierRun:
+                   precise_bn: bool = True, crop_frames: int | None = None, cosine_decay: bool = False,
+                   label_smoothing: float = 0.0, heldout: ClipInputs | None = None) -> ClassifierRun:
     """Train ``model`` on ``train`` (classes = the ids present there), score ``test`` with every classifier score.
 
     ``model`` comes from :func:`build_classifier` with ``num_classes = len(class_mapping(train ids))``.
@@ -440,7 +420,9 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     on the training clips after training (:func:`recalibrate_batchnorm`), counted as training time.
     ``hyperparameters`` are recorded in the metrics (epochs, batch size, learning rate, clip counts are added).
     ``progress=None`` shows a progress bar unless the environment sets ``TQDM_DISABLE`` (headless runs: tqdm's
-    notebook bar ignores that variable by itself). ``cosine_decay`` lowers the learning rate to 0 along a half cosine.
+    notebook bar ignores that variable by itself). ``crop_frames``: train on random crops of that many frames
+    (:func:`train_classifier`). ``cosine_decay`` lowers the learning rate to 0 along a half cosine;
+    ``label_smoothing`` keeps the training targets below certainty (``MachineIdClassifier.loss``).
     ``heldout``: normal clips the network does not train on; their id accuracy after each epoch (eval mode) is kept
     in ``history.epoch_metrics`` for a training curve (it costs one forward pass over them per epoch).
     """
@@ -465,7 +447,8 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
             return {"epoch": epoch + 1, "heldout_id_accuracy": id_accuracy(logits, heldout_classes)}
     history = train_classifier(model, train, train_classes, norm, epochs=epochs, batch_size=batch_size,
                                learning_rate=learning_rate, device=device, seed=seed, progress=progress,
-                               embeddings=frozen, desc=name, cosine_decay=cosine_decay,
+                               embeddings=frozen, desc=name, crop_frames=crop_frames,
+                               cosine_decay=cosine_decay,
                                label_smoothing=label_smoothing, on_epoch=on_epoch)
     if reference is None or reference.table["path"].tolist() == train.table["path"].tolist():
         reference = train
@@ -478,7 +461,8 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     ref_classes = class_indices(reference.table["machine_id"], mapping)
     test_logits, test_emb = predict(model, test, norm, device)
     hyper = {**(hyperparameters or {}), "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-             "cosine_decay": cosine_decay, "label_smoothing": label_smoothing, "crop_frames": (crop_geometry(model) or (None,))[0],
+             "cosine_decay": cosine_decay, "label_smoothing": label_smoothing,
+             "crop_frames": crop_frames,
              "n_train_clips": len(train), "n_reference_clips": len(reference), "precise_bn": precise_bn,
              "classes": sorted(mapping, key=mapping.get)}
     run = ClassifierRun(name, model, mapping, norm, history, hyper, reference.table, test.table,
@@ -519,6 +503,7 @@ def save_classifier(path, run: ClassifierRun, params: LogMelParams = LogMelParam
                "state_dict": {k: v.detach().cpu() for k, v in run.model.state_dict().items()},
                "classes": sorted(run.mapping, key=run.mapping.get), "norm": tuple(run.norm),
                "feature_params": asdict(params), "hyperparameters": dict(run.hyperparameters),
+               "train_seconds": float(run.history.seconds),
                "train_embeddings": torch.as_tensor(run.train_embeddings),
                "train_classes": torch.as_tensor(run.train_classes)}
     path = Path(path)
@@ -538,3 +523,32 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     model.load_state_dict(checkpoint["state_dict"])
     model.spec = {k: checkpoint[k] for k in ("kind", "num_classes", "options")}
     return model.to(resolve_device(device) if isinstance(device, str) else device).eval(), checkpoint
+
+
+def rescore(checkpoint_path, test_table: pd.DataFrame, cache_dir="data/cache", device="auto") -> ClassifierRun:
+    """A saved classifier (:func:`save_classifier`) scoring new clips, as a :class:`ClassifierRun`: no training.
+
+    Every score of ``test_table``'s clips (their ids must be among the checkpoint's classes); the distance scores use
+    the reference embeddings stored in the checkpoint; ``train_logits`` are not stored (NaN); ``history.seconds`` is
+    the training time the checkpoint recorded. Used by notebook 07 and ``python -m asd_utils score``.
+    """
+    from .ae_pipeline import checkpoint_feature_params
+
+    device = resolve_device(device) if isinstance(device, str) else device
+    model, checkpoint = load_classifier(checkpoint_path, device=device)
+    classes = list(checkpoint["classes"])
+    mapping = {machine_id: index for index, machine_id in enumerate(classes)}
+    needs_waves = "wave" in getattr(model, "required_inputs", ("wave",))
+    test = load_clip_inputs(test_table, checkpoint_feature_params(checkpoint), cache_dir=cache_dir, device=device,
+                            waves=needs_waves)
+    norm = tuple(checkpoint["norm"])
+    test_logits, test_emb = predict(model, test, norm, device)
+    ref_classes, ref_emb = checkpoint["train_classes"].numpy(), checkpoint["train_embeddings"].numpy()
+    run = ClassifierRun(checkpoint.get("name", checkpoint["kind"]), model, mapping, norm,
+                        TrainingHistory(seconds=float(checkpoint.get("train_seconds", 0.0))),
+                        dict(checkpoint["hyperparameters"]),
+                        pd.DataFrame({"machine_id": np.asarray(classes)[ref_classes]}), test.table,
+                        np.full((len(ref_classes), len(classes)), np.nan, dtype=np.float32), ref_emb, test_logits,
+                        test_emb)
+    run.scores = classifier_scores(test_logits, test_emb, run.test_classes, ref_emb, ref_classes)
+    return run

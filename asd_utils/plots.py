@@ -304,3 +304,25 @@ def plot_confusion(run: "ClassifierRun", ax=None):
            yticklabels=confusion.index, xlabel="predicted id", ylabel="true id",
            title=f"{run.name}: id accuracy {run.id_accuracy():.1%}")
     return ax
+
+
+def plot_training_curves(runs: list["ClassifierRun"]):
+    """Training curves of classifier runs: the mean training loss per epoch (left) and, when the run watched
+    held-out normal clips (``run_classifier(..., heldout=...)``), their id accuracy after each epoch (right)."""
+    import matplotlib.pyplot as plt
+
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.2))
+    for run in runs:
+        epochs = np.arange(1, len(run.history.train_loss) + 1)
+        line, = loss_ax.plot(epochs, run.history.train_loss, marker="o", ms=3, label=run.name)
+        watched = [m["heldout_id_accuracy"] for m in run.history.epoch_metrics]
+        if watched:
+            acc_ax.plot(epochs[:len(watched)], watched, marker="o", ms=3, color=line.get_color(), label=run.name)
+    loss_ax.set(xlabel="epoch", ylabel="training loss (mean over the epoch)", title="loss")
+    acc_ax.set(xlabel="epoch", ylabel="id accuracy", ylim=(0, 1.02), title="held-out normal clips (not trained on)")
+    for ax in (loss_ax, acc_ax):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="best")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -267,6 +267,9 @@ CLASSIFIER_RECIPES = {
     "stgramnet_arcface": ("stgramnet", "arcface", "stgramnet", "STgramNet (ArcFace)"),
     "sepstgramnet": ("sepstgramnet", "softmax", "sepstgramnet", "SepSTgramNet (CE)"),
 }
+#: the checkpoint file each development notebook saves under models/ (notebook 07 reuses it)
+CLASSIFIER_CHECKPOINTS = {"resnet50": "resnet50_baseline.pt", "stgramnet": "stgramnet_ce.pt",
+                          "stgramnet_arcface": "stgramnet_arcface.pt", "sepstgramnet": "sepstgramnet.pt"}
 _KIND_OF_CLASS = {cls.__name__: kind for kind, cls in CLASSIFIER_KINDS.items()}
 _SCORE_KEYS = {label: key for key, label in SCORE_LABELS.items()}  # "Mahalanobis" -> "mahalanobis"
 
@@ -328,7 +331,8 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     ``ae_model``/``classifier`` is taken as is (the classifier's score: ``score``, else its best on dev, else
     Mahalanobis). Without development results: the DCASE AE and STgramNet with the Mahalanobis score.
     """
-    ae_results = {n: m for n, m in dev_metrics.items() if m["notebook"] == AE_NOTEBOOK}
+    ae_results = {n: m for n, m in dev_metrics.items()  # (not notebook 03's other readings of one AE, e.g. its p95 error)
+                  if m["notebook"] == AE_NOTEBOOK and "aggregate" not in m.get("hyperparameters", {})}
     cls_results = {n: m for n, m in dev_metrics.items() if m["notebook"] != AE_NOTEBOOK}
     if ae_model != "auto":
         ae_key, ae_reason = model_key(ae_model), "set by AE_MODEL"

@@ -155,7 +155,6 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     from . import ae_pipeline, classifiers
     from .data import require_machine_ids
     from .features import log_mel_dataset
-    from .scoring import classifier_scores
 
     device = resolve_device(device) if isinstance(device, str) else device
     checkpoint = ae_pipeline.read_checkpoint(checkpoint_path)
@@ -180,17 +179,8 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
     if score not in SCORE_CHOICES:
         raise ValueError(f"unknown score {score!r}; expected one of {', '.join(SCORE_CHOICES)}")
-    model, checkpoint = classifiers.load_classifier(checkpoint_path, device=device)
-    params = ae_pipeline.checkpoint_feature_params(checkpoint)
-    needs_waves = "wave" in getattr(model, "required_inputs", ("wave",))
-    inputs = classifiers.load_clip_inputs(table, params, cache_dir=cache_dir, device=device, waves=needs_waves)
-    logits, embeddings = classifiers.predict(model, inputs, tuple(checkpoint["norm"]), device=device)
-    mapping = {machine_id: index for index, machine_id in enumerate(classes)}
-    test_classes = classifiers.class_indices(clip_ids, mapping)
-    scores = classifier_scores(logits, embeddings, test_classes, checkpoint["train_embeddings"].numpy(),
-                               checkpoint["train_classes"].numpy())[score]
-    return scores, {"kind": "classifier", "model": checkpoint.get("name", checkpoint["kind"]), "score": score,
-                    "machine_ids": classes}
+    run = classifiers.rescore(checkpoint_path, table, cache_dir=cache_dir, device=device)
+    return run.scores[score], {"kind": "classifier", "model": run.name, "score": score, "machine_ids": classes}
 
 
 def write_submission(out_dir: str | Path, table: pd.DataFrame, scores, machine_type: str = "slider") -> list[Path]:

@@ -54,11 +54,12 @@ import soundfile as sf
 from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, synth_sizes
 from .slider_sound import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params,
                            machine_id_number, machine_params, render_clip)
-from .data import DatasetError, dataset_table
+from .data import DatasetError, dataset_table, load_wav
 from .utils import (atomic_path, cli_path, display_path, non_negative_int, positive_int, resolve_path, writable_dir,
                     write_text_atomic)
 
-__all__ = ["FAULT_TYPES", "ID_DIFFICULTY", "GENERATOR_VERSION", "add_synth_arguments", "clip_key", "clip_statistics",
+__all__ = ["FAULT_TYPES", "ID_DIFFICULTY", "GENERATOR_VERSION", "TRAINING_FREE_SCORES", "add_synth_arguments", "clip_key",
+           "clip_statistics", "training_free_scores",
            "ensure_dataset", "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip"]
 
 GENERATOR_VERSION = 2  # bump when the sound model changes: files of another version are regenerated
@@ -116,6 +117,26 @@ def clip_statistics(x: np.ndarray, sr: int = 16000) -> dict[str, float]:
     return {"rms": rms, "peak": float(np.max(np.abs(x))), "rms_dbfs": 20.0 * math.log10(rms + 1e-20),
             "spectral_tilt_db": float(10.0 * np.log10(low / high)), "highband_env_std_db": float(np.std(env_db)),
             "highband_peak_db": float(np.max(env_db) - np.median(env_db))}
+
+
+TRAINING_FREE_SCORES = {"RMS level": "rms_dbfs", "peak level": "peak_dbfs", "crest factor": "crest_db",
+                        "4-8 kHz envelope std": "highband_env_std_db", "4-8 kHz loudest 32 ms": "highband_peak_db"}
+
+
+def training_free_scores(paths) -> pd.DataFrame:
+    """Anomaly scores that need no training, one column per :data:`TRAINING_FREE_SCORES` name and one row per clip:
+    level statistics of :func:`clip_statistics` (crest factor = peak over RMS, dB). Every learned model has to beat
+    them: faults make a machine louder, and a level meter notices that too.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    rows = []
+    for path in paths:
+        stats = clip_statistics(load_wav(path))
+        stats["peak_dbfs"] = 20.0 * math.log10(stats["peak"] + 1e-20)
+        stats["crest_db"] = stats["peak_dbfs"] - stats["rms_dbfs"]
+        rows.append({name: stats[key] for name, key in TRAINING_FREE_SCORES.items()})
+    return pd.DataFrame(rows, columns=list(TRAINING_FREE_SCORES))
 
 
 def clip_key(seed: int, machine_type: str, machine_id: str, split: str, label: str, index: int) -> tuple[int, ...]:

@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT))
 from asd_utils import profiles  # noqa: E402
 from asd_utils.ae_pipeline import clip_scores, train_autoencoders  # noqa: E402
 from asd_utils.classifiers import (build_classifier, class_mapping, load_clip_inputs, run_classifier,  # noqa: E402
-                                   subsample_per_id)
-from asd_utils.data import dataset_table, load_batch  # noqa: E402
+                                   split_training_clips)
+from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
-from asd_utils.synth import clip_statistics, generate_dataset  # noqa: E402
+from asd_utils.synth import generate_dataset, training_free_scores  # noqa: E402
+from asd_utils.utils import set_seed  # noqa: E402
 
-import os
-DUMP = os.environ.get("BENCH_DUMP")
+HELDOUT_PER_ID = 8  # normal training clips per id that notebooks 05/06 keep out of training (training curves)
 CLASSIFIERS = {"resnet50": ("resnet50_baseline", "ResNet50"), "stgramnet": ("stgramnet", "STgramNet (CE)"),
                "sepstgramnet": ("sepstgramnet", "SepSTgramNet (CE)")}
 
@@ -58,12 +58,8 @@ def _rows(model: str, score: str, table: pd.DataFrame, scores, extra: dict | Non
 
 
 def statistics_rows(test: pd.DataFrame) -> list[dict]:
-    stats = pd.DataFrame([clip_statistics(x) for x in load_batch(test["path"].tolist())])
-    stats["crest_db"] = 20 * np.log10(stats["peak"] / stats["rms"])
-    rows = []
-    for column in ("rms", "peak", "crest_db", "highband_env_std_db", "highband_peak_db"):
-        rows += _rows("training-free", column, test, stats[column].to_numpy())
-    return rows
+    scores = training_free_scores(test["path"])
+    return [row for name in scores.columns for row in _rows("training-free", name, test, scores[name].to_numpy())]
 
 
 def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm) -> list[dict]:
@@ -83,22 +79,24 @@ def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm)
 def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int) -> list[dict]:
     kind, label = CLASSIFIERS[name]
     settings = profiles.CLASSIFIER_TRAINING["course"][name]
-    options = {k: v for k, v in settings.items() if k not in ("n_train_per_id", "epochs", "batch_size",
-                                                                  "learning_rate", "cosine_decay", "label_smoothing")}
+    options = {"pretrained": False} if kind == "resnet50_baseline" else {}  # offline: no ImageNet weights
+    options |= {k: v for k, v in settings.items() if k not in ("n_train_per_id", "epochs", "batch_size",
+                                                                  "learning_rate", "crop_frames", "cosine_decay", "label_smoothing")}
     needs_waves = kind != "resnet50_baseline"
     reference = load_clip_inputs(train, waves=needs_waves)
-    sample = subsample_per_id(train, settings["n_train_per_id"], seed=seed)
+    heldout_per_id = HELDOUT_PER_ID if kind != "resnet50_baseline" else 0  # as notebooks 04-06
+    sample, heldout_table = split_training_clips(train, settings["n_train_per_id"], heldout_per_id, seed=seed)
     train_inputs = reference.subset(reference.table["path"].isin(sample["path"]))
+    heldout = reference.subset(reference.table["path"].isin(heldout_table["path"])) if heldout_per_id else None
     test_inputs = load_clip_inputs(test, waves=needs_waves)
+    set_seed(seed)  # the initial weights too
     model = build_classifier(kind, len(class_mapping(train["machine_id"])), **options)
-    torch.manual_seed(seed)
     run = run_classifier(label, model, train_inputs, test_inputs, epochs=settings["epochs"],
                          batch_size=settings["batch_size"], learning_rate=settings["learning_rate"], seed=seed,
-                         reference=reference, progress=False, cosine_decay=settings.get("cosine_decay", False),
-                         label_smoothing=settings.get("label_smoothing", 0.0))
+                         reference=reference, progress=False, crop_frames=settings.get("crop_frames"),
+                         cosine_decay=settings.get("cosine_decay", False),
+                         label_smoothing=settings.get("label_smoothing", 0.0), heldout=heldout)
     p_id = run.p_id
-    if DUMP:
-        test.assign(p_id=p_id, pred=np.argmax(run.test_logits, 1), cls=run.test_classes).to_csv(f"{DUMP}_{name}.csv")
     rows = []
     for key, scores in run.scores.items():
         if key == "neg_log_prob":  # ranks exactly as 1-softmax

@@ -48,7 +48,7 @@ def _inputs(machine_ids, labels=None, seconds=10.0, waves=True):
 def test_predict_shapes_for_a_10_second_clip(kind, options, dim):
     inputs = _inputs(["id_00", "id_02"])
     assert inputs.logmels.shape == (2, 128, 313)
-    model = cl.build_classifier(kind, num_classes=3, n_samples=inputs.waves.shape[1], **options)
+    model = cl.build_classifier(kind, num_classes=3, **options)
     logits, embeddings = cl.predict(model, inputs, cl.logmel_stats(inputs.logmels), device="cpu")
     assert logits.shape == (2, 3) and embeddings.shape == (2, dim)
     assert np.isfinite(logits).all() and np.isfinite(embeddings).all()
@@ -135,7 +135,7 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
     train, test = tiny_inputs
     params = LogMelParams()
     assert train.waves.shape == (6, 8000) and train.logmels.shape == (6, 128, 16)
-    model = cl.build_classifier(kind, num_classes=2, n_samples=8000, params=params, **options)
+    model = cl.build_classifier(kind, num_classes=2, params=params, **options)
     run = cl.run_classifier(kind, model, train, test, epochs=1, batch_size=2, learning_rate=1e-3, device="cpu",
                             progress=False, hyperparameters={"note": "tiny"})
     assert len(run.history.train_loss) == 1 and math.isfinite(run.history.train_loss[0])
@@ -200,7 +200,7 @@ def test_every_classifier_learns_a_separable_case(separable, kind, options, epoc
     on anomalies too, the course's point about Eq. 1). Training skipped gives an id accuracy near chance."""
     set_seed(0)
     train, test = separable
-    model = cl.build_classifier(kind, num_classes=2, n_samples=train.waves.shape[1], **options)
+    model = cl.build_classifier(kind, num_classes=2, **options)
     run = cl.run_classifier(kind, model, train, test, epochs=epochs, batch_size=4, learning_rate=learning_rate,
                             device="cpu", progress=False)
     normal = test.table["y"].to_numpy() == 0
@@ -235,7 +235,7 @@ def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
     set_seed(0)
     inputs = _inputs(["id_00", "id_02"] * 3, seconds=1.0)
     norm = cl.logmel_stats(inputs.logmels)
-    model = cl.build_classifier("stgramnet", num_classes=2, n_samples=16000)
+    model = cl.build_classifier("stgramnet", num_classes=2)
     weights = {k: v.clone() for k, v in model.named_parameters()}
     seen = []
     hook = model.backbone.bn1.register_forward_hook(lambda module, args, out: seen.append(args[0].mean(dim=(0, 2, 3))))
@@ -266,3 +266,89 @@ def test_classifier_settings_match_the_notebooks_and_the_report():
         for name, value in profiles.classifier_notebook_parameters("course", number).items():
             assert name in declared, f"{path.name} does not declare {name}"
             assert eval(declared[name]["default"]) == value, f"{path.name}: {name} default differs from the course profile"
+
+
+def test_level_free_inputs_make_every_classifier_blind_to_the_clip_gain():
+    """The recipe's level-free input: a clip recorded 6 dB louder gets the same logits and embedding (the log-mel
+    loses its mean level; the Tgram's per-channel normalisation over time removes a gain of the waveform)."""
+    inputs = _inputs(["id_00", "id_02"])
+    louder = cl.ClipInputs(inputs.table, inputs.waves * 2.0, inputs.logmels + 20 * math.log10(2.0))
+    np.testing.assert_allclose(cl.level_free(louder.logmels), cl.level_free(inputs.logmels), atol=1e-4)
+    assert cl.logmel_stats(louder.logmels) == pytest.approx(cl.logmel_stats(inputs.logmels), abs=1e-4)
+    for kind, options in (("stgramnet", {}), ("sepstgramnet", {"hidden": 32}), ("resnet50_baseline", {"pretrained": False})):
+        set_seed(0)
+        model = cl.build_classifier(kind, num_classes=2, **options)
+        norm = cl.logmel_stats(inputs.logmels)
+        (logits, emb), (logits2, emb2) = (cl.predict(model, x, norm, device="cpu") for x in (inputs, louder))
+        np.testing.assert_allclose(logits2, logits, rtol=1e-3, atol=1e-3, err_msg=kind)
+        np.testing.assert_allclose(emb2, emb, rtol=1e-3, atol=1e-3, err_msg=kind)
+
+
+def test_split_training_clips_holds_out_per_id_and_keeps_the_rest():
+    reference = pd.DataFrame({"path": [f"{m}_{i}.wav" for m in ("id_00", "id_01") for i in range(10)],
+                              "machine_id": ["id_00"] * 10 + ["id_01"] * 10})
+    train, heldout = cl.split_training_clips(reference, n_train_per_id=0, heldout_per_id=3, seed=1)
+    assert heldout.groupby("machine_id").size().to_dict() == {"id_00": 3, "id_01": 3}
+    assert train.groupby("machine_id").size().to_dict() == {"id_00": 7, "id_01": 7}
+    assert not set(train["path"]) & set(heldout["path"])
+    again = cl.split_training_clips(reference, 0, 3, seed=1)
+    assert again[1]["path"].tolist() == heldout["path"].tolist()  # seeded
+    train4, none = cl.split_training_clips(reference, n_train_per_id=4, heldout_per_id=0)
+    assert len(none) == 0 and train4.groupby("machine_id").size().to_dict() == {"id_00": 4, "id_01": 4}
+
+
+def test_crop_training_label_smoothing_curves_and_rescore_from_the_checkpoint(tmp_path, separable):
+    """The course recipe end to end on a tiny case: random crops, cosine decay, label smoothing (p(id) stays away
+    from 1), a held-out accuracy per epoch, and a saved network that scores new clips exactly as the run did."""
+    train, test = separable
+    set_seed(0)
+    model = cl.build_classifier("stgramnet", num_classes=2)
+    run = cl.run_classifier("STgramNet (CE)", model, train, test, epochs=4, batch_size=4, learning_rate=1e-3,
+                            crop_frames=8, cosine_decay=True, label_smoothing=0.2, device="cpu", progress=False,
+                            heldout=train)
+    assert [m["epoch"] for m in run.history.epoch_metrics] == [1, 2, 3, 4]
+    assert all(0.0 <= m["heldout_id_accuracy"] <= 1.0 for m in run.history.epoch_metrics)
+    assert run.hyperparameters["crop_frames"] == 8 and run.hyperparameters["label_smoothing"] == 0.2
+    assert run.p_id.max() < 1 - 1e-6  # label smoothing: the softmax never reaches certainty
+
+
+def test_rescore_scores_new_clips_like_the_run(tmp_path, separable):
+    import soundfile as sf
+
+    train, test = separable
+    paths = []
+    for i, wave in enumerate(test.waves):
+        paths.append(str(tmp_path / f"clip{i}.wav"))
+        sf.write(paths[-1], wave, 16000, subtype="FLOAT")
+    table = test.table.assign(path=paths)
+    test_from_files = cl.load_clip_inputs(table, cache_dir=None, device="cpu")
+    set_seed(0)
+    model = cl.build_classifier("stgramnet", num_classes=2)
+    run = cl.run_classifier("STgramNet (CE)", model, train, test_from_files, epochs=2, batch_size=4,
+                            learning_rate=1e-3, crop_frames=8, device="cpu", progress=False)
+    again = cl.rescore(cl.save_classifier(tmp_path / "net.pt", run), table, cache_dir=None, device="cpu")
+    assert again.history.seconds == pytest.approx(run.history.seconds)
+    assert sorted(again.scores) == sorted(run.scores)
+    for key, values in run.scores.items():
+        np.testing.assert_allclose(again.scores[key], values, rtol=1e-5, atol=1e-6, err_msg=key)
+    with pytest.raises(ValueError, match="id_09"):
+        cl.rescore(tmp_path / "net.pt", table.assign(machine_id="id_09"), cache_dir=None, device="cpu")
+
+
+def test_random_crops_align_waveform_and_log_mel():
+    from asd_utils.features import LogMelFrontEnd
+    from asd_utils.training import RandomCrops
+
+    wave = np.stack([machine_like(seed=i, seconds=4.0) for i in range(3)]).astype(np.float32)
+    front = LogMelFrontEnd()
+    logmels = front(torch.as_tensor(wave)).numpy()
+    crops = RandomCrops(wave, logmels, np.arange(3), frames=16, hop=512, seed=3)
+    w, lm, y = crops.batch(torch.arange(3))
+    assert w.shape == (3, 15 * 512) and lm.shape == (3, 128, 16) and y.tolist() == [0, 1, 2]
+    # the log-mel of the waveform crop equals the log-mel crop, away from the crop's zero-padded edges
+    inner = front(w).numpy()[:, :, 2:-2]
+    np.testing.assert_allclose(inner, lm.numpy()[:, :, 2:-2], atol=1e-3)
+    again = RandomCrops(wave, logmels, np.arange(3), frames=16, hop=512, seed=3).batch(torch.arange(3))[1]
+    assert torch.equal(again, lm)  # seeded
+    with pytest.raises(ValueError, match="does not fit"):
+        RandomCrops(wave, logmels, np.arange(3), frames=1000, hop=512)

@@ -147,7 +147,7 @@ def test_classifier_checkpoint_scores_with_recorded_or_chosen_score(mini, tmp_pa
     test = classifiers.load_clip_inputs(select(table, dataset="eval", split="test"), PARAMS, cache_dir=mini["cache"],
                                         device="cpu")
     torch.manual_seed(0)
-    model = classifiers.build_classifier("stgramnet", num_classes=3, n_samples=train.waves.shape[1], params=PARAMS)
+    model = classifiers.build_classifier("stgramnet", num_classes=3, params=PARAMS)
     run = classifiers.run_classifier("STgramNet (CE)", model, train, test, epochs=1, batch_size=6,
                                      learning_rate=1e-3, device="cpu", progress=False,
                                      hyperparameters={"score": "knn_cosine"})

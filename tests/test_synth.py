@@ -368,3 +368,17 @@ def test_data_root_that_is_a_file_is_named(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert synth_main(["--data-root", str(blocker / "x"), "--no-progress"]) == 2
     assert f"--data-root {blocker / 'x'}: {blocker} is a file, expected a folder" in capsys.readouterr().err
+
+
+def test_training_free_scores_are_the_level_statistics_of_each_clip(tiny):
+    root, table = tiny
+    paths = [str(root / p) for p in table.path.iloc[:3]]
+    scores = synth.training_free_scores(paths)
+    assert list(scores.columns) == list(synth.TRAINING_FREE_SCORES) and len(scores) == 3
+    for row, path in zip(scores.itertuples(index=False), paths):
+        stats = clip_statistics(sf.read(path)[0])
+        assert row[0] == pytest.approx(stats["rms_dbfs"])
+        assert row[1] == pytest.approx(20 * np.log10(stats["peak"]))
+        assert row[2] == pytest.approx(row[1] - row[0])  # crest factor: peak over RMS, dB
+        assert row[3] == pytest.approx(stats["highband_env_std_db"])
+        assert row[4] == pytest.approx(stats["highband_peak_db"])

@@ -74,19 +74,21 @@ class TgramNet(nn.Module):
     Layers::
 
         Conv1d(1 -> n_mels, kernel=win_length, stride=hop_length, padding=win_length//2, bias=False)
-        3 x [LayerNorm(n_frames) over time, LeakyReLU(0.2), Conv1d(n_mels -> n_mels, kernel 3, padding 1, bias=False)]
+        3 x [GroupNorm(n_mels groups): each channel over time, LeakyReLU(0.2),
+             Conv1d(n_mels -> n_mels, kernel 3, padding 1, bias=False)]
 
     The first convolution acts like a learnable filterbank with the framing of the log-mel (1024 / 512), so
-    with the defaults a 10 s, 16 kHz clip gives ``[B, 128, 313]``. The LayerNorm normalises each channel
-    over time, so its size is tied to the clip length: ``n_frames`` is computed from ``n_samples``.
+    with the defaults a 10 s, 16 kHz clip gives ``[B, 128, 313]`` (:func:`n_frames_for`). Liu et al. normalise with
+    ``LayerNorm(313)``: the same statistics (each channel over time), but one learned weight per *frame*, which ties
+    the network to one clip length. The course learns one weight per *channel* instead, so the same network trains on
+    short random crops and then scores whole clips (and clips of any length).
 
     Args:
         n_mels: output channels (match the log-mel's 128 bands).
-        n_samples: clip length in samples (160000 = 10 s at 16 kHz).
         win_length, hop_length: kernel size and stride of the first convolution.
-        n_blocks: number of LayerNorm-LeakyReLU-Conv blocks (3).
+        n_blocks: number of norm-LeakyReLU-Conv blocks (3).
 
-    Shapes: ``forward(wave [B, N] or [B, 1, N]) -> [B, n_mels, n_frames]`` with ``N == n_samples``.
+    Shapes: ``forward(wave [B, N] or [B, 1, N]) -> [B, n_mels, N // hop_length + 1]`` (for ``win_length = 2 * hop``).
 
     Introduced in: notebooks/05_stgramnet.ipynb
     """
@@ -94,19 +96,16 @@ class TgramNet(nn.Module):
     def __init__(
         self,
         n_mels: int = 128,
-        n_samples: int = 160000,
         win_length: int = 1024,
         hop_length: int = 512,
         n_blocks: int = 3,
     ):
         super().__init__()
-        self.n_samples = n_samples
-        self.n_frames = n_frames_for(n_samples, win_length, hop_length)
         self.conv_extractor = nn.Conv1d(1, n_mels, win_length, stride=hop_length, padding=win_length // 2,
                                         bias=False)
         self.conv_encoder = nn.Sequential(*[
             nn.Sequential(
-                nn.LayerNorm(self.n_frames),
+                nn.GroupNorm(n_mels, n_mels),
                 nn.LeakyReLU(0.2, inplace=True),
                 nn.Conv1d(n_mels, n_mels, kernel_size=3, padding=1, bias=False),
             )
@@ -117,11 +116,8 @@ class TgramNet(nn.Module):
         """``[B, N]`` or ``[B, 1, N]`` -> ``[B, n_mels, n_frames]``."""
         if wave.dim() == 2:
             wave = wave.unsqueeze(1)
-        if wave.dim() != 3 or wave.shape[1] != 1 or wave.shape[-1] != self.n_samples:
-            raise ValueError(
-                f"TgramNet expects a waveform [B, {self.n_samples}] (set n_samples for other clip lengths), "
-                f"got {tuple(wave.shape)}"
-            )
+        if wave.dim() != 3 or wave.shape[1] != 1:
+            raise ValueError(f"TgramNet expects a waveform [B, N] or [B, 1, N], got {tuple(wave.shape)}")
         return self.conv_encoder(self.conv_extractor(wave))
 
 
@@ -130,8 +126,8 @@ class STgramNet(MachineIdClassifier):
 
     Args:
         num_classes: number of machine ids.
-        n_mels, n_samples, win_length, hop_length: passed to :class:`TgramNet` (log-mel and Tgram must have
-            the same ``[n_mels, n_frames]`` shape).
+        n_mels, win_length, hop_length: passed to :class:`TgramNet` (log-mel and Tgram must have the same
+            ``[n_mels, n_frames]`` shape).
         pretrained_backbone: initialise the ResNet-18 with ImageNet weights (as the report did; warns and
             falls back to random weights when they cannot be had). The Tgram is always trained from scratch.
         head: ``"softmax"`` (``nn.Linear(512, num_classes)``) or ``"arcface"`` (Liu et al.: m=0.7, s=30).
@@ -149,7 +145,6 @@ class STgramNet(MachineIdClassifier):
         self,
         num_classes: int,
         n_mels: int = 128,
-        n_samples: int = 160000,
         win_length: int = 1024,
         hop_length: int = 512,
         pretrained_backbone: bool = False,
@@ -159,7 +154,7 @@ class STgramNet(MachineIdClassifier):
     ):
         super().__init__()
         self.num_classes = num_classes
-        self.tgram = TgramNet(n_mels, n_samples, win_length, hop_length)
+        self.tgram = TgramNet(n_mels, win_length, hop_length)
         self.backbone = _backbone18(pretrained_backbone)
         self.embedding_dim = 512
         self.head = make_head(head, self.embedding_dim, num_classes, arcface_margin, arcface_scale)
@@ -192,7 +187,7 @@ class SepSTgramNet(MachineIdClassifier):
     Args:
         num_classes: number of machine ids.
         hidden: width of the first fully connected layer (256).
-        n_mels, n_samples, win_length, hop_length: passed to :class:`TgramNet`.
+        n_mels, win_length, hop_length: passed to :class:`TgramNet`.
         pretrained_backbone: ImageNet initialisation for both ResNet-18s (the report's choice; warns and
             falls back to random weights when unavailable).
         head, arcface_margin, arcface_scale: as :class:`STgramNet`; the head is the last FC layer.
@@ -210,7 +205,6 @@ class SepSTgramNet(MachineIdClassifier):
         num_classes: int,
         hidden: int = 256,
         n_mels: int = 128,
-        n_samples: int = 160000,
         win_length: int = 1024,
         hop_length: int = 512,
         pretrained_backbone: bool = False,
@@ -220,7 +214,7 @@ class SepSTgramNet(MachineIdClassifier):
     ):
         super().__init__()
         self.num_classes = num_classes
-        self.tgram = TgramNet(n_mels, n_samples, win_length, hop_length)
+        self.tgram = TgramNet(n_mels, win_length, hop_length)
         self.spectral_backbone = _backbone18(pretrained_backbone)
         self.temporal_backbone = _backbone18(pretrained_backbone)
         self.fc1 = nn.Linear(2 * 512, hidden)
