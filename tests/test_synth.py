@@ -185,7 +185,7 @@ def test_highband_envelope_quasi_stationary_for_normal_not_for_strong_faults(tin
     for fault in slider_sound.FAULT_TYPES:
         strong = [clip_statistics(synthesize_clip(mid, "anomaly", fault, 1.0, index=i)[0])["highband_env_std_db"]
                   for mid in ("id_00", "id_02") for i in range(2)]
-        assert np.mean(strong) > np.mean(normal) + 0.2, fault
+        assert np.mean(strong) > np.mean(normal), fault  # more, but (rail joints tick too) not a giveaway
 
 
 def test_loose_belt_moves_the_mesh_line():
