@@ -243,18 +243,20 @@ def format_markdown_table(df: pd.DataFrame, digits: int = 3, seconds_digits: int
     return "\n".join([line(columns), rule] + [line(row) for row in body]) + "\n"
 
 
-def earlier_results(output_dir, stems) -> tuple[pd.DataFrame, list[str]]:
+def earlier_results(output_dir, stems, data_root=None, profile: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Results of earlier notebooks from the sibling folders of ``output_dir`` (``<parent>/<stem>/metrics.json``).
 
     Returns ``(table, missing)``: one row per (notebook, model) as :func:`collect_summary`, and the stems whose
-    metrics.json does not exist (yet).
+    metrics.json does not exist (yet). With ``data_root`` (and ``profile``) results of other data are left out (and
+    named on stderr), so a notebook never compares itself with another dataset's models.
 
     Introduced in: notebooks/04_resnet_baseline.ipynb
     """
     parent = Path(output_dir).parent
     missing = [stem for stem in stems if not (parent / stem / "metrics.json").is_file()]
     found = [stem for stem in stems if stem not in missing]
-    table = collect_summary(parent, stems=found, timings={}) if found else pd.DataFrame()
+    table = (collect_summary(parent, stems=found, timings={}, data_root=data_root, profile=profile) if found
+             else pd.DataFrame())
     return table.drop(columns=["notebook_seconds"], errors="ignore"), missing
 
 

@@ -84,6 +84,10 @@ def test_summaries_leave_out_results_of_other_data(tmp_path, capsys):
     write_wav(victim, machine_like(99, 1.0))
     assert results.collect_summary(out, data_root=str(data), profile="tiny").empty
     assert "changed since it was written" in capsys.readouterr().err
+    # the notebooks' comparison tables (earlier_results) leave out other data the same way
+    table, missing = results.earlier_results(out / "07_results", ["04_resnet", "07_results"], str(other), "tiny")
+    assert missing == [] and table["model"].tolist() == ["resnet", "ae · eval"]
+    assert results.earlier_results(out / "07_results", ["04_resnet"], str(data), "tiny")[0].empty
 
 
 def test_damaged_timings_csv_is_named(tmp_path):
