@@ -59,6 +59,10 @@ def plot_clip_counts(table: pd.DataFrame, dataset: str = "dev", ax=None, title: 
 
     ax = _axes(ax, figsize=(6, 3.5))
     part = table[table["dataset"] == dataset].assign(category=lambda t: clip_category(t))
+    if part.empty:  # e.g. a real download without the evaluation set
+        ax.text(0.5, 0.5, f"no {dataset} clips in this data root", ha="center", va="center", transform=ax.transAxes)
+        ax.set(title=title or f"{dataset} dataset: 0 clips", xticks=[], yticks=[])
+        return ax
     order = sorted(part["machine_id"].unique())
     hue_order = [c for c in CATEGORY_ORDER if c in set(part["category"])]
     sns.countplot(data=part, x="machine_id", hue="category", order=order, hue_order=hue_order,
