@@ -2,12 +2,13 @@
 #   make run    set up (first time) and run the whole course headlessly on the synthetic dataset
 #   make test   set up (first time) and run the tests (unit with a coverage report, papermill smoke runs, nbval on
 #               stored outputs)
+#   make lab    set up (first time, plus JupyterLab) and open the notebooks in JupyterLab from the project's .venv
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= course
 
-.PHONY: run test test-unit notebooks clean-outputs
+.PHONY: run test test-unit lab notebooks clean-outputs
 
 # Training notebooks checked with nbval-lax (only `# NBVAL_CHECK_OUTPUT` cells are compared).
 NBVAL_LAX_NOTEBOOKS := $(wildcard notebooks/0[3-9]_*.ipynb)
@@ -17,6 +18,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+# JupyterLab only for `make lab` (the tests and headless runs do not need it); its own stamp so it installs once.
+$(VENV)/.lab-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet "jupyterlab>=4.0"
 	touch $@
 
 run: $(VENV)/.installed
@@ -29,6 +35,10 @@ test: $(VENV)/.installed
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests -m "not notebooks"
+
+# Open the notebooks in JupyterLab with the project's own environment (its kernel "python3" is .venv's Python).
+lab: $(VENV)/.lab-installed
+	$(VENV)/bin/jupyter lab notebooks/
 
 # Regenerate the stored outputs of every notebook (course profile); the only way notebooks get committed outputs.
 notebooks: $(VENV)/.installed

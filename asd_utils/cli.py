@@ -6,6 +6,7 @@ Commands:
   regenerate  re-execute the notebooks in place to refresh their stored outputs (course profile)
   score       score a folder of DCASE-layout clips with a saved model and write submission CSVs
   download    download the real DCASE 2020 Task 2 data (needs internet)
+  set-repo    point the Colab badges and set-up cells at a fork (GitHub OWNER/NAME)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ COMMANDS = {
     "regenerate": ("asd_utils.runner", "regenerate_main"),
     "score": ("asd_utils.submission", "score_main"),
     "download": ("asd_utils.download", "download_main"),
+    "set-repo": ("asd_utils.colab", "set_repo_main"),
 }
 
 
