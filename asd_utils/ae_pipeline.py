@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from .features import LogMelParams, stack_frames
-from .models import VAE, DcaseBaselineAE
+from .models import VAE, DcaseBaselineAE, as_autoencoder
 from .scoring import reconstruction_scores
 from .training import StackedFrames, TrainingHistory, fit
 from .utils import atomic_path, resolve_device, set_seed
@@ -88,6 +88,10 @@ def train_autoencoder(key: str | None, logmels, *, epochs: int, batch_size: int,
                                                        np.ndarray | None]:
     """Train ``MODEL_SPECS[key]`` (or ``model``) on ``[clips, n_mels, T]`` log-mels; return ``(model, history, mean, std)``.
 
+    ``model`` may be any ``nn.Module`` that maps ``[B, n_mels * frames]`` to a reconstruction of the same shape: one
+    without the autoencoder interface is wrapped by :func:`asd_utils.models.as_autoencoder` (MSE loss), and the
+    returned model is the wrapped one, ready for :func:`asd_utils.scoring.reconstruction_scores` and :func:`clip_scores`.
+
     The log-mels are standardised per band with their own statistics (``standardize``; ``mean``/``std`` are ``None``
     otherwise), cut into ``frames``-frame vectors by :class:`asd_utils.training.StackedFrames` and fed to
     :func:`asd_utils.training.fit` with the model's own loss (``model.loss``); ``val_fraction`` of the vectors is held
@@ -96,7 +100,7 @@ def train_autoencoder(key: str | None, logmels, *, epochs: int, batch_size: int,
     mean, std = standardisation_stats(logmels) if standardize else (None, None)
     source = StackedFrames(logmels, frames=frames, mean=mean, std=std)
     set_seed(seed)
-    model = model if model is not None else build_autoencoder(key, input_dim or logmels.shape[1] * frames)
+    model = as_autoencoder(model) if model is not None else build_autoencoder(key, input_dim or logmels.shape[1] * frames)
     history = fit(model, source, lambda m, batch: m.loss(batch), epochs=epochs, batch_size=batch_size,
                   learning_rate=learning_rate, val_fraction=val_fraction, device=device, seed=seed,
                   progress=progress, desc=desc)

@@ -7,7 +7,7 @@ import torch
 
 from asd_utils import ae_pipeline
 from asd_utils.features import LogMelParams
-from asd_utils.models import VAE, DcaseBaselineAE, count_parameters
+from asd_utils.models import VAE, Autoencoder, DcaseBaselineAE, as_autoencoder, count_parameters
 from asd_utils.profiles import AE_MODELS
 from asd_utils.scoring import reconstruction_scores
 from asd_utils.training import StackedFrames, fit
@@ -61,6 +61,34 @@ def test_train_autoencoder_is_the_notebook_recipe():
     _, _, none_mean, none_std = ae_pipeline.train_autoencoder("baseline", logmels, epochs=0, batch_size=16,
                                                               learning_rate=1e-3, standardize=False, device="cpu")
     assert none_mean is None and none_std is None
+
+
+def test_a_plain_module_trains_and_scores_in_one_line():
+    """Notebook 03's promise: any nn.Module [B, D] -> [B, D] goes through the same training and scoring code."""
+    logmels = _logmels(3, 2)
+    plain = torch.nn.Sequential(torch.nn.Linear(80, 4), torch.nn.ReLU(), torch.nn.Linear(4, 80))
+    model, history, mean, std = ae_pipeline.train_autoencoder(None, logmels, model=plain, epochs=2, batch_size=16,
+                                                              learning_rate=1e-3, seed=0, device="cpu")
+    assert model.module is plain and len(history.train_loss) == 2 and history.train_loss[-1] < history.train_loss[0]
+    scores = reconstruction_scores(model, logmels, frames=5, mean=mean, std=std)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    assert np.allclose(ae_pipeline.clip_scores(model, logmels, mean, std, np.mean), scores, rtol=1e-5)
+
+    class Tiny(Autoencoder):  # a subclass needs only forward(): loss and scoring come from the base class
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(80, 80)
+
+        def forward(self, x):
+            return self.net(x)
+
+    tiny = Tiny()
+    assert as_autoencoder(tiny) is tiny
+    trained, *_ = ae_pipeline.train_autoencoder(None, logmels, model=tiny, epochs=1, batch_size=16,
+                                                learning_rate=1e-3, device="cpu")
+    assert trained is tiny and tiny.reconstruction_error(torch.zeros(7, 80)).shape == (7,)
+    with pytest.raises(TypeError, match="nn.Module"):
+        as_autoencoder(lambda x: x)
 
 
 def test_train_autoencoders_per_id_save_load_and_score(tmp_path):

@@ -22,7 +22,9 @@ from .autoencoders import (
     DEFAULT_KL_WEIGHT,
     Autoencoder,
     DcaseBaselineAE,
+    PlainAutoencoder,
     VAE,
+    as_autoencoder,
     kl_divergence,
     layer_sizes,
     vae_loss,
@@ -33,7 +35,7 @@ from .stgram import ResNet50Baseline, SepSTgramNet, STgramNet, TgramNet, n_frame
 from .summary import count_parameters, parameter_summary
 
 __all__ = [
-    "Autoencoder", "DcaseBaselineAE", "VAE", "DEFAULT_KL_WEIGHT", "vae_loss", "kl_divergence", "layer_sizes",
+    "Autoencoder", "PlainAutoencoder", "as_autoencoder", "DcaseBaselineAE", "VAE", "DEFAULT_KL_WEIGHT", "vae_loss", "kl_divergence", "layer_sizes",
     "ArcFace", "make_head", "MachineIdClassifier", "HEAD_TYPES",
     "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet50", "load_imagenet_weights", "IMAGENET_URLS",
     "TgramNet", "STgramNet", "SepSTgramNet", "ResNet50Baseline", "n_frames_for",

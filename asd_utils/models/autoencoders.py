@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "Autoencoder", "DcaseBaselineAE", "VAE", "DEFAULT_KL_WEIGHT", "vae_loss", "kl_divergence", "layer_sizes",
+    "Autoencoder", "PlainAutoencoder", "as_autoencoder", "DcaseBaselineAE", "VAE", "DEFAULT_KL_WEIGHT", "vae_loss", "kl_divergence", "layer_sizes",
 ]
 
 #: Default weight of the KL term in :func:`vae_loss`; see that function for the derivation.
@@ -61,17 +61,21 @@ def _as_input(batch) -> torch.Tensor:
 class Autoencoder(nn.Module):
     """Base class: the shared ``loss`` / ``reconstruction_error`` interface of the dense autoencoders.
 
-    Subclasses implement ``reconstruct(x) -> x_hat`` (the deterministic reconstruction used for scoring)
-    and ``loss(batch) -> scalar``.
+    A subclass needs only ``forward(x [B, D]) -> reconstruction [B, D]``: by default ``reconstruct`` is ``forward``
+    and ``loss`` is the MSE between the two. Models whose forward returns more (the VAE) override ``reconstruct``
+    (the deterministic reconstruction used for scoring) and ``loss``.
 
     Introduced in: notebooks/03_autoencoder_baselines.ipynb
     """
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction used for scoring: ``forward(x)`` unless a subclass says otherwise."""
+        return self(x)
 
-    def loss(self, batch) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def loss(self, batch) -> torch.Tensor:
+        """Mean squared reconstruction error over all elements of the batch (a scalar)."""
+        x = _as_input(batch)
+        return F.mse_loss(self.reconstruct(x), x)
 
     @torch.no_grad()
     def reconstruction_error(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,6 +143,36 @@ class DcaseBaselineAE(Autoencoder):
         """Mean squared reconstruction error over all elements of the batch (a scalar)."""
         x = _as_input(batch)
         return F.mse_loss(self(x), x)
+
+
+class PlainAutoencoder(Autoencoder):
+    """Any ``nn.Module`` that maps ``[B, D]`` to ``[B, D]``, given the autoencoder interface (MSE loss, scoring).
+
+    :func:`as_autoencoder` wraps a student's own module with it, so that the course's training loop and scoring
+    functions take it unchanged. ``module`` stays reachable as ``.module``.
+
+    Introduced in: notebooks/03_autoencoder_baselines.ipynb
+    """
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
+def as_autoencoder(model: nn.Module) -> nn.Module:
+    """``model`` itself if it has the autoencoder interface (``loss`` and ``reconstruction_error``), else wrapped in
+    :class:`PlainAutoencoder` (its forward must map ``[B, D]`` to a reconstruction ``[B, D]``).
+
+    Introduced in: notebooks/03_autoencoder_baselines.ipynb
+    """
+    if hasattr(model, "loss") and hasattr(model, "reconstruction_error"):
+        return model
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    return PlainAutoencoder(model)
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
