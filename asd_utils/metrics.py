@@ -70,6 +70,34 @@ def evaluate_scores(table: pd.DataFrame, scores, max_fpr: float = MAX_FPR) -> di
             "pooled_auc": pooled_auc}
 
 
+def _rank_auc(normal: np.ndarray, anomalous: np.ndarray) -> float:
+    """AUC as the share of (anomalous, normal) pairs ranked right, ties counting half (= ``roc_auc_score``)."""
+    normal = np.sort(normal)
+    below = np.searchsorted(normal, anomalous, side="left")
+    ties = np.searchsorted(normal, anomalous, side="right") - below
+    return float(np.mean(below + 0.5 * ties) / len(normal))
+
+
+def bootstrap_mean_auc(table: pd.DataFrame, scores, n: int = 200, seed: int = 0) -> np.ndarray:
+    """``n`` bootstrap replicates of the mean-over-ids AUC: each id's normal and anomalous clips resampled with
+    replacement (separately, so every replicate keeps the class sizes). Their std is the standard error of the mean
+    AUC, their 2.5 and 97.5 percentiles a 95 % interval. Rows with unknown labels are left out.
+
+    Introduced in: notebooks/07_results_and_submission.ipynb
+    """
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) != len(table):
+        raise ValueError(f"{len(scores)} scores for {len(table)} clips")
+    y, ids = table["y"].to_numpy(dtype=float), table["machine_id"].to_numpy()
+    groups = [(scores[(ids == mid) & (y == 0)], scores[(ids == mid) & (y == 1)]) for mid in np.unique(ids[~np.isnan(y)])]
+    for (normal, anomalous), mid in zip(groups, np.unique(ids[~np.isnan(y)])):
+        if not len(normal) or not len(anomalous):
+            raise ValueError(f"{mid}: the bootstrap needs normal and anomalous clips of every id")
+    rng = np.random.default_rng(seed)
+    return np.array([np.mean([_rank_auc(rng.choice(normal, len(normal)), rng.choice(anomalous, len(anomalous)))
+                              for normal, anomalous in groups]) for _ in range(n)])
+
+
 def results_table(models: dict[str, dict], digits: int = 3) -> pd.DataFrame:
     """A tidy per-id table (the report's layout): one row per model, columns ``(id, AUC|pAUC)`` then the means.
 

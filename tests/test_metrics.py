@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asd_utils.metrics import (auc_pauc, evaluate_scores, fault_type_auc, read_metrics_json, results_table,
+from asd_utils.metrics import (auc_pauc, bootstrap_mean_auc, evaluate_scores, fault_type_auc, read_metrics_json, results_table,
                                write_metrics_json)
 
 
@@ -131,3 +131,23 @@ def test_evaluate_scores_pauc_per_id_mean_and_pooled_exactly():
     pooled = np.mean(scores[y == 1][:, None] > scores[y == 0][None, :])
     assert result["pooled_auc"] == pytest.approx(pooled, abs=1e-12)
     assert abs(result["pooled_auc"] - result["mean_auc"]) > 0.05
+
+
+def test_bootstrap_mean_auc_centres_on_the_mean_auc_and_shrinks_with_more_clips():
+    rng = np.random.default_rng(3)
+
+    def case(n):
+        ids = np.repeat(["id_00", "id_02"], 2 * n)
+        y = np.tile(np.repeat([0, 1], n), 2)
+        return pd.DataFrame({"machine_id": ids, "y": y}), rng.normal(0, 1, 4 * n) + y
+
+    table, scores = case(30)
+    replicates = bootstrap_mean_auc(table, scores, n=300, seed=1)
+    assert replicates.shape == (300,)
+    assert np.mean(replicates) == pytest.approx(evaluate_scores(table, scores)["mean_auc"], abs=0.02)
+    big_table, big_scores = case(600)
+    assert np.std(bootstrap_mean_auc(big_table, big_scores, n=300, seed=1)) < 0.4 * np.std(replicates)
+    np.testing.assert_array_equal(replicates, bootstrap_mean_auc(table, scores, n=300, seed=1))  # seeded
+    with pytest.raises(ValueError, match="id_02"):
+        bootstrap_mean_auc(table[~((table["machine_id"] == "id_02") & (table["y"] == 1))],
+                           scores[~((table["machine_id"] == "id_02") & (table["y"] == 1)).to_numpy()])
