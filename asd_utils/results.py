@@ -324,23 +324,40 @@ def _best(results: dict) -> str:
     return max(results, key=lambda name: results[name]["mean_auc"])
 
 
+def _one_se_choice(results: dict, standard_errors: dict[str, float]) -> str:
+    """The one-standard-error rule: among the results whose mean AUC is within one standard error (of the best
+    result) of the best, the cheapest to train (fewest ``train_seconds``; ties: the higher mean AUC)."""
+    best = _best(results)
+    floor = results[best]["mean_auc"] - standard_errors.get(best, 0.0)
+    close = [name for name in results if results[name]["mean_auc"] >= floor]
+    return min(close, key=lambda name: (results[name].get("train_seconds", 0.0), -results[name]["mean_auc"]))
+
+
 def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifier: str = "auto",
-                  score: str = "auto", candidates: str = "all") -> ModelChoice:
+                  score: str = "auto", candidates: str = "all",
+                  standard_errors: dict[str, float] | None = None) -> ModelChoice:
     """Notebook 07's choice, by development mean AUC, of the models to retrain on the evaluation ids.
 
     ``dev_metrics``: ``{model name: metrics.json entry + "notebook": its stem}`` of notebooks 03-06. ``"auto"`` picks
     the best of notebook 03 (autoencoder) and the best (network, score) of 04-06 among ``candidates`` (``"all"`` or
-    comma-separated :data:`CLASSIFIER_RECIPES` keys; ``score`` other than ``"auto"`` restricts the scores). A named
-    ``ae_model``/``classifier`` is taken as is (the classifier's score: ``score``, else its best on dev, else
-    Mahalanobis). Without development results: the DCASE AE and STgramNet with the Mahalanobis score.
+    comma-separated :data:`CLASSIFIER_RECIPES` keys; ``score`` other than ``"auto"`` restricts the scores). With
+    ``standard_errors`` (``{model name: standard error of its dev mean AUC}``, e.g. from
+    :func:`asd_utils.metrics.bootstrap_mean_auc`), "best" follows the one-standard-error rule: the cheapest model to
+    train among those within one standard error of the best (a difference smaller than the noise is no reason to pay
+    for a bigger model). A named ``ae_model``/``classifier`` is taken as is (the classifier's score: ``score``, else
+    its best on dev, else Mahalanobis). Without development results: the DCASE AE and STgramNet with the Mahalanobis
+    score.
     """
+    pick = _best if standard_errors is None else (lambda results: _one_se_choice(results, standard_errors))
+    best_reason = "best dev mean AUC" if standard_errors is None else \
+        "cheapest within one standard error of the best dev mean AUC"
     ae_results = {n: m for n, m in dev_metrics.items()  # (not notebook 03's other readings of one AE, e.g. its p95 error)
                   if m["notebook"] == AE_NOTEBOOK and "aggregate" not in m.get("hyperparameters", {})}
     cls_results = {n: m for n, m in dev_metrics.items() if m["notebook"] != AE_NOTEBOOK}
     if ae_model != "auto":
         ae_key, ae_reason = model_key(ae_model), "set by AE_MODEL"
     elif ae_results:
-        ae_key, ae_reason = model_key(_best(ae_results)), "best dev mean AUC of notebook 03"
+        ae_key, ae_reason = model_key(pick(ae_results)), f"{best_reason} of notebook 03"
     else:
         ae_key, ae_reason = "dcase_ae", "default: notebook 03's results are missing"
 
@@ -360,7 +377,7 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
         pool = {n: m for n, m in cls_results.items()
                 if recipe_of[n][0] in allowed and score in ("auto", recipe_of[n][1])}
         if pool:
-            (classifier, score), reason = recipe_of[_best(pool)], "best dev mean AUC of notebooks 04-06"
+            (classifier, score), reason = recipe_of[pick(pool)], f"{best_reason} of notebooks 04-06"
         else:
             classifier, score = "stgramnet", "mahalanobis" if score == "auto" else score
             reason = "default: no development results of notebooks 04-06 among the candidates"
