@@ -272,6 +272,37 @@ def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
     return fig
 
 
+def plot_block_diagram(boxes: dict[str, tuple[float, float, str]], arrows: list[tuple[str, str]], ax=None,
+                       title: str | None = None, box_width: float = 1.6, box_height: float = 0.7):
+    """A network's block diagram: ``boxes`` maps a name to ``(x, y, label)`` (the box centre, in box units; labels
+    may have line breaks) and ``arrows`` lists ``(from name, to name)`` pairs, drawn from box edge to box edge.
+
+    Introduced in: notebooks/06_sepstgramnet.ipynb
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    ax = _axes(ax, figsize=(10, 3))
+    for x, y, label in boxes.values():
+        ax.add_patch(FancyBboxPatch(
+            (x - box_width / 2, y - box_height / 2), box_width, box_height, boxstyle="round,pad=0.02",
+            facecolor="whitesmoke", edgecolor="black", lw=1))
+        ax.text(x, y, label, ha="center", va="center", fontsize=8)
+    for start, end in arrows:
+        (x0, y0, _), (x1, y1, _) = boxes[start], boxes[end]
+        dx, dy = x1 - x0, y1 - y0
+        # leave each box through the side facing the other box (the longer of the two offsets decides)
+        sx, sy = (box_width / 2 * np.sign(dx), 0.0) if abs(dx) >= abs(dy) else (0.0, box_height / 2 * np.sign(dy))
+        ax.annotate("", xy=(x1 - sx, y1 - sy), xytext=(x0 + sx, y0 + sy),
+                    arrowprops={"arrowstyle": "->", "lw": 1, "color": "black"})
+    xs, ys = [b[0] for b in boxes.values()], [b[1] for b in boxes.values()]
+    ax.set(xlim=(min(xs) - box_width, max(xs) + box_width), ylim=(min(ys) - box_height * 1.2, max(ys) + box_height * 1.2))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
 def plot_p_id(runs: list["ClassifierRun"], threshold: float = 0.999):
     """Saturation check, one panel per run: histogram of ``log10(1 - softmax(z)[id])`` for normal vs anomalous test
     clips. Right: the classifier doubts the clip's id; left of the dashed line: ``p(id) > threshold``; at -17: ``1 - p``
