@@ -43,7 +43,7 @@ import torch
 from .data import load_batch, require_machine_ids
 from .features import LogMelParams, log_mel_dataset
 from .metrics import evaluate_scores
-from .models import ResNet50Baseline, SepSTgramNet, STgramNet, count_parameters
+from .models import ResNet50Baseline, SepSTgramNet, STgramNet, as_classifier, count_parameters
 from .scoring import classifier_scores
 from .training import RandomCrops, TensorBatches, TrainingHistory, fit
 from .utils import atomic_path, resolve_device
@@ -233,8 +233,9 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         logmels = _standardised(inputs.logmels, norm)
         if crop_frames and crop_frames < logmels.shape[-1]:  # (0 or None: whole clips)
             waves = inputs.waves if "wave" in keys else None
-            hop = model.tgram.conv_extractor.stride[0] if waves is not None else 1
+            hop = (getattr(model, "hop_length", None) or model.tgram.conv_extractor.stride[0]) if waves is not None else 1
             source = RandomCrops(waves, logmels, labels, crop_frames, hop, seed=seed)
+            keys = ("wave", "logmel", "label") if waves is not None else ("logmel", "label")  # RandomCrops' batches
         else:
             tensors = {"wave": inputs.waves, "logmel": logmels}
             source = TensorBatches(*[tensors[k] for k in keys[:-1]], labels)
@@ -412,7 +413,9 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
                    label_smoothing: float = 0.0, heldout: ClipInputs | None = None) -> ClassifierRun:
     """Train ``model`` on ``train`` (classes = the ids present there), score ``test`` with every classifier score.
 
-    ``model`` comes from :func:`build_classifier` with ``num_classes = len(class_mapping(train ids))``.
+    ``model`` comes from :func:`build_classifier` with ``num_classes = len(class_mapping(train ids))``, or is any
+    ``nn.Module`` that maps the standardised log-mels ``[B, n_mels, T]`` to an embedding ``[B, D]``: it is then wrapped
+    with :func:`asd_utils.models.as_classifier` (a softmax head on top; the run's ``model`` is the wrapper).
     ``reference``: normal clips whose embeddings define "normal" for the distance scores (default: ``train``). A
     network trained on a subsample can take every training clip as reference: a forward pass costs about a third of a
     training step, and the per-id mean and covariance of the Mahalanobis score need many clips.
@@ -429,6 +432,7 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     if progress is None:
         progress = os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes")
     mapping = class_mapping(train.table["machine_id"])
+    model = as_classifier(model, len(mapping), n_mels=train.logmels.shape[1])  # a plain nn.Module gets a head
     if getattr(model, "num_classes", len(mapping)) != len(mapping):
         raise ValueError(f"model has {model.num_classes} classes but the training data has {len(mapping)} ids")
     train_classes = class_indices(train.table["machine_id"], mapping)

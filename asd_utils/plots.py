@@ -7,7 +7,7 @@ titles. The helpers only draw; they never call ``plt.show()`` and never print, s
 Colours are fixed per label (:data:`LABEL_COLORS`) so that "normal" and "anomaly" look the same in every notebook.
 
 Introduced in: notebooks/01_data_exploration.ipynb (log-mel helpers: notebooks/02_log_mel_features.ipynb; ROC curves,
-score distributions and the classifier figures: notebooks/04_resnet_baseline.ipynb)
+score distributions, the classifier figures and the embedding map: notebooks/04_resnet_baseline.ipynb)
 """
 from __future__ import annotations
 
@@ -225,11 +225,42 @@ def plot_scores_by_id(table: pd.DataFrame, scores, score_name: str = "anomaly sc
 
 
 # ------------------------------------------------------------------------------------- scores and classifiers
-def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr: float = 0.1):
-    """ROC curve of each score (``{label: [n] array}``), one panel per machine id; the pAUC region is shaded."""
+def merge_identical_rankings(scores: dict) -> dict:
+    """``{label: scores}`` with the scores that rank the clips identically (same order, same ties: the same ROC curve
+    and AUC on any subset of clips) kept once, under the joined label ``"1-softmax = neg log prob"``.
+
+    Eq. 1 (``1 - p``) and the neg log prob (``-log p``) are both decreasing functions of ``p(id)``: they rank alike
+    unless Eq. 1 rounds some clips to exactly 0 (then they are kept apart).
+
+    Introduced in: notebooks/04_resnet_baseline.ipynb
+    """
+    from scipy.stats import rankdata
+
+    merged, ranks = {}, {}
+    for label, values in scores.items():
+        rank = rankdata(np.asarray(values, dtype=float), method="min")
+        same = next((kept for kept, kept_rank in ranks.items() if np.array_equal(rank, kept_rank)), None)
+        if same is None:
+            merged[label], ranks[label] = values, rank
+        else:
+            new_label = f"{same} = {label}"
+            merged = {(new_label if k == same else k): v for k, v in merged.items()}
+            ranks = {(new_label if k == same else k): v for k, v in ranks.items()}
+    return merged
+
+
+def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr: float = 0.1,
+                    merge_identical: bool = True):
+    """ROC curve of each score (``{label: [n] array}``), one panel per machine id; the pAUC region is shaded.
+
+    ``merge_identical``: scores that rank the clips identically have the same curve; it is drawn once, labelled
+    ``"A = B"`` (:func:`merge_identical_rankings`).
+    """
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
+    if merge_identical:
+        scores = merge_identical_rankings(scores)
     ids = sorted(table.loc[table["y"].notna(), "machine_id"].unique())
     fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.6), sharey=True, squeeze=False)
     for ax, machine_id in zip(axes[0], ids):
@@ -249,13 +280,19 @@ def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr:
 
 
 def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
-                             log_scale=("1-softmax", "neg log prob")):
+                             log_scale=("1-softmax", "neg log prob"), merge_identical: bool = True):
     """Histograms of each score for normal vs anomalous test clips (all ids together), one panel per score.
 
     Scores named in ``log_scale`` are shown as ``log10(score)`` (floored at 1e-17), where saturated clips pile up.
+    ``merge_identical``: of several scores that rank the clips identically only the first is drawn, titled ``"A = B"``
+    (:func:`merge_identical_rankings`).
     """
     import matplotlib.pyplot as plt
 
+    if merge_identical:
+        merged = merge_identical_rankings(scores)
+        log_scale = tuple(log_scale) + tuple(k for k in merged if k.split(" = ")[0] in log_scale)
+        scores = merged
     fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.2), squeeze=False)
     y = table["y"].to_numpy()
     for ax, (label, values) in zip(axes[0], scores.items()):
@@ -309,7 +346,7 @@ def plot_p_id(runs: list["ClassifierRun"], threshold: float = 0.999):
     is exactly 0 in floating point, so Eq. 1 cannot rank those clips at all."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.8), squeeze=False)
     for ax, run in zip(axes[0], runs):
         p, y = run.p_id, run.test_table["y"].to_numpy()
         values = np.log10(np.maximum(1.0 - p, 1e-17))
@@ -319,8 +356,10 @@ def plot_p_id(runs: list["ClassifierRun"], threshold: float = 0.999):
         ax.axvline(np.log10(1 - threshold), color="black", ls="--", lw=0.8, label=f"p(id) = {threshold}")
         ax.set(title=f"{run.name}\n{np.mean(p > threshold):.0%} of test clips have p(id) > {threshold}",
                xlabel="log10(1 - p(id))   (-17: exactly 1 - p = 0)", ylabel="test clips")
-        ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
+    # one legend under the panels (inside them it covered the bars of saturated clips)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -361,3 +400,70 @@ def plot_training_curves(runs: list["ClassifierRun"]):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def pca_2d(embeddings, fit_on=None) -> tuple[np.ndarray, np.ndarray]:
+    """The first two principal components of ``embeddings [N, D]``: ``(coordinates [N, 2], explained variance
+    ratio [2])``. The axes are fitted on ``fit_on [M, D]`` (default: ``embeddings`` themselves), centred but not
+    scaled; each axis's sign is fixed (its largest loading is positive), so the same data give the same picture.
+
+    Introduced in: notebooks/04_resnet_baseline.ipynb
+    """
+    x = np.asarray(embeddings, dtype=np.float64)
+    basis = x if fit_on is None else np.asarray(fit_on, dtype=np.float64)
+    if basis.ndim != 2 or basis.shape[0] < 2 or x.ndim != 2 or x.shape[1] != basis.shape[1]:
+        raise ValueError(f"need embeddings [N, D] and at least 2 rows to fit on, got {x.shape} and {basis.shape}")
+    mean = basis.mean(axis=0)
+    _, singular, vt = np.linalg.svd(basis - mean, full_matrices=False)
+    axes = vt[:2] * np.sign(vt[:2][np.arange(min(2, len(vt))), np.argmax(np.abs(vt[:2]), axis=1)])[:, None]
+    total = float((singular ** 2).sum())
+    explained = singular[:2] ** 2 / total if total > 0 else np.zeros(len(axes))
+    coords = (x - mean) @ axes.T
+    if coords.shape[1] < 2:  # one-dimensional data: a zero second axis
+        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+        explained = np.pad(explained, (0, 2 - len(explained)))
+    return coords, explained
+
+
+def plot_embedding_map(embeddings, table: pd.DataFrame, ax=None, title: str | None = None, fit_on=None,
+                       legend: bool = True):
+    """Embedding map: the clips' embeddings ``[N, D]`` projected on their first two principal components
+    (:func:`pca_2d`), one colour per machine id (``table["machine_id"]``), a circle for a normal clip, a cross for
+    an anomalous one and a dot for an unlabelled one (``table["y"]``: 0, 1, NaN).
+
+    Read it as a picture of what the distance scores see: clips of one id should form a cluster, and anomalies
+    should sit at its edge or outside. Two dimensions keep only part of the variance (printed on the axes), so a
+    cross inside a cluster here may still be far from it in the full space. The legend goes under the axes.
+    Returns the ``Axes``.
+
+    Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06_sepstgramnet)
+    """
+    from matplotlib.lines import Line2D
+
+    ax = _axes(ax, figsize=(5, 4.2))
+    if len(embeddings) != len(table):
+        raise ValueError(f"{len(embeddings)} embeddings for {len(table)} clips")
+    coords, explained = pca_2d(embeddings, fit_on)
+    ids = sorted(table["machine_id"].astype(str).unique())
+    machine = table["machine_id"].astype(str).to_numpy()
+    y = table["y"].to_numpy(dtype=float) if "y" in table.columns else np.full(len(table), np.nan)
+    kinds = (("normal", y == 0, dict(marker="o", facecolors="none", s=22, linewidths=0.9)),
+             ("anomalous", y == 1, dict(marker="x", s=22, linewidths=0.9)),
+             ("unlabelled", ~np.isfinite(y), dict(marker=".", s=14)))
+    for i, machine_id in enumerate(ids):
+        for _, mask, style in kinds:
+            rows = mask & (machine == machine_id)
+            if rows.any():
+                colour = {"edgecolors" if style.get("facecolors") == "none" else "color": f"C{i % 10}"}
+                ax.scatter(coords[rows, 0], coords[rows, 1], alpha=0.75, **style, **colour)
+    ax.set(xlabel=f"PC 1 ({explained[0]:.0%} of the variance)", ylabel=f"PC 2 ({explained[1]:.0%})")
+    if title:
+        ax.set_title(title)
+    if legend:
+        handles = [Line2D([], [], color=f"C{i % 10}", marker="s", ls="", label=m) for i, m in enumerate(ids)]
+        handles += [Line2D([], [], color="grey", marker=style["marker"], ls="", label=name,
+                           markerfacecolor="none" if style.get("facecolors") == "none" else "grey")
+                    for name, mask, style in kinds if mask.any()]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(len(handles), 6),
+                  fontsize=8, frameon=False)
+    return ax

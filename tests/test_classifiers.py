@@ -353,3 +353,37 @@ def test_random_crops_align_waveform_and_log_mel():
     assert torch.equal(again, lm)  # seeded
     with pytest.raises(ValueError, match="does not fit"):
         RandomCrops(wave, logmels, np.arange(3), frames=1000, hop=512)
+
+
+def test_a_plain_module_trains_and_scores_through_run_classifier(separable):
+    """A student's own nn.Module (log-mel -> embedding) goes through the same pipeline in one line: run_classifier
+    wraps it with as_classifier (a softmax head sized by a dry run), trains it on random crops and scores it."""
+    from asd_utils.models import PlainClassifier, as_classifier
+
+    train, test = separable
+    set_seed(0)
+    tiny_cnn = nn.Sequential(nn.Conv1d(128, 8, 3, padding=1), nn.BatchNorm1d(8), nn.ReLU(),
+                             nn.AdaptiveAvgPool1d(1), nn.Flatten())
+    running_mean = tiny_cnn[1].running_mean.clone()
+    wrapped = as_classifier(tiny_cnn, num_classes=2)
+    assert isinstance(wrapped, PlainClassifier) and wrapped.embedding_dim == 8 and wrapped.module is tiny_cnn
+    assert torch.equal(tiny_cnn[1].running_mean, running_mean) and tiny_cnn.training  # the dry run left no trace
+    logits, embedding = wrapped(logmel=torch.zeros(3, 128, 20))
+    assert logits.shape == (3, 2) and embedding.shape == (3, 8)
+    assert wrapped.loss({"logmel": torch.zeros(3, 128, 20), "label": torch.tensor([0, 1, 0])}).shape == ()
+    assert as_classifier(wrapped, 2) is wrapped  # already a classifier: unchanged
+    run = cl.run_classifier("tiny CNN", tiny_cnn, train, test, epochs=3, batch_size=4, learning_rate=1e-2,
+                            crop_frames=8, device="cpu", progress=False)
+    assert isinstance(run.model, PlainClassifier) and run.model.module is tiny_cnn
+    assert set(run.scores) == {"1-softmax", "neg_log_prob", "mahalanobis", "knn_cosine"}
+    assert run.test_embeddings.shape == (len(test), 8) and np.isfinite(run.test_logits).all()
+    with pytest.raises(ValueError, match=r"embedding \[B, D\]"):
+        as_classifier(nn.Conv1d(128, 8, 3), num_classes=2)  # [B, 8, T]: not an embedding
+    with pytest.raises(TypeError, match="nn.Module"):
+        as_classifier(lambda x: x, num_classes=2)
+    # a module on the waveform: random crops cut matching waveforms with the adapter's hop_length
+    wave_net = nn.Sequential(nn.Conv1d(1, 4, 64, stride=32), nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten())
+    on_waves = as_classifier(nn.Sequential(nn.Unflatten(1, (1, -1)), wave_net), num_classes=2, inputs="wave")
+    run = cl.run_classifier("wave CNN", on_waves, train, test, epochs=1, batch_size=4, learning_rate=1e-3,
+                            crop_frames=8, device="cpu", progress=False)
+    assert run.test_embeddings.shape == (len(test), 4)

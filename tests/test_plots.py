@@ -1,14 +1,77 @@
+"""Shared figure helpers (asd_utils.plots): identical rankings drawn once, the embedding map, the p(id) legend."""
+from __future__ import annotations
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
-from asd_utils.plots import plot_block_diagram  # noqa: E402
+from asd_utils import plots  # noqa: E402
+
+
+def _table(n_per_id=6):
+    ids = ["id_00", "id_02"]
+    return pd.DataFrame({"machine_id": np.repeat(ids, n_per_id), "y": np.tile([0.0, 1.0], n_per_id)})
+
+
+def test_scores_that_rank_alike_are_merged_and_others_kept():
+    p = np.array([0.5, 0.9, 0.99, 0.7])
+    scores = {"1-softmax": 1 - p, "neg log prob": -np.log(p), "Mahalanobis": np.array([3.0, 1.0, 2.0, 0.5])}
+    merged = plots.merge_identical_rankings(scores)
+    assert list(merged) == ["1-softmax = neg log prob", "Mahalanobis"]
+    np.testing.assert_array_equal(merged["1-softmax = neg log prob"], 1 - p)
+    tied = {"1-softmax": np.array([0.0, 0.0, 0.1]), "neg log prob": np.array([1e-20, 2e-20, 0.1])}
+    assert list(plots.merge_identical_rankings(tied)) == ["1-softmax", "neg log prob"]  # Eq. 1 ties: kept apart
+
+
+def test_roc_and_distribution_figures_draw_an_identical_ranking_once():
+    table = _table()
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.5, 1.0, len(table))
+    scores = {"1-softmax": 1 - p, "neg log prob": -np.log(p), "kNN cosine": rng.uniform(size=len(table))}
+    fig = plots.plot_roc_curves(table, scores)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(labels) == 2 and labels[0].startswith("1-softmax = neg log prob")
+    fig = plots.plot_score_distributions(table, scores)
+    assert [ax.get_title() for ax in fig.axes] == ["1-softmax = neg log prob", "kNN cosine"]
+    assert fig.axes[0].get_xlabel() == "log10(score)"
+    assert len(plots.plot_roc_curves(table, scores, merge_identical=False).axes[0].get_legend().get_texts()) == 3
+    plt.close("all")
+
+
+def test_embedding_map_projects_on_two_axes_with_a_legend_under_the_axes():
+    table = _table()
+    rng = np.random.default_rng(0)
+    embeddings = rng.standard_normal((len(table), 16)) + 5 * (table["machine_id"] == "id_02").to_numpy()[:, None]
+    coords, explained = plots.pca_2d(embeddings)
+    assert coords.shape == (len(table), 2) and explained[0] >= explained[1] > 0 and explained.sum() <= 1
+    np.testing.assert_allclose(plots.pca_2d(embeddings)[0], coords)  # signs fixed: the same picture every time
+    ax = plots.plot_embedding_map(embeddings, table, title="map")
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["id_00", "id_02", "normal", "anomalous"]
+    assert legend.get_bbox_to_anchor().y0 < ax.get_window_extent().y0  # below the axes, not over the data
+    with pytest.raises(ValueError, match="embeddings for"):
+        plots.plot_embedding_map(embeddings[:3], table)
+    plt.close("all")
+
+
+def test_p_id_histogram_legend_sits_under_the_panels():
+    class Run:  # the two attributes plot_p_id reads
+        name = "run"
+        p_id = np.array([0.5, 0.9999, 0.99, 1.0])
+        test_table = pd.DataFrame({"y": [0.0, 1.0, 0.0, 1.0]})
+
+    fig = plots.plot_p_id([Run(), Run()])
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    plt.close("all")
 
 
 def test_block_diagram_draws_one_box_per_block_and_arrows_between_box_edges():
     boxes = {"a": (0, 0, "a"), "b": (3, 0, "b"), "c": (3, 2, "c")}
-    ax = plot_block_diagram(boxes, [("a", "b"), ("b", "c")], box_width=1.0, box_height=0.5)
+    ax = plots.plot_block_diagram(boxes, [("a", "b"), ("b", "c")], box_width=1.0, box_height=0.5)
     assert len(ax.patches) == 3 and [t.get_text() for t in ax.texts if t.get_text()] == ["a", "b", "c"]
     arrows = [a for a in ax.texts if a.get_text() == ""]
     assert [a.xy for a in arrows] == [(2.5, 0.0), (3.0, 1.75)]  # a's right edge -> b's left edge; b's top -> c's bottom

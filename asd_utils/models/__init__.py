@@ -16,6 +16,9 @@ Two interfaces, one per family, so that one training loop and one scoring module
 * classifiers: ``logits, embedding = model(wave=..., logmel=..., labels=None)`` and
   ``model.loss({"wave", "logmel", "label"}) -> scalar`` (see :mod:`asd_utils.models.heads`).
 
+A student's own module gets the interface of its family from an adapter: ``as_autoencoder`` (``[B, 640] -> [B, 640]``)
+and ``as_classifier`` (log-mel ``[B, n_mels, T]`` -> embedding ``[B, D]``, plus a head).
+
 Introduced in: notebooks/03_autoencoder_baselines.ipynb
 """
 from .autoencoders import (
@@ -29,14 +32,14 @@ from .autoencoders import (
     layer_sizes,
     vae_loss,
 )
-from .heads import HEAD_TYPES, ArcFace, MachineIdClassifier, make_head
+from .heads import HEAD_TYPES, ArcFace, MachineIdClassifier, PlainClassifier, as_classifier, make_head
 from .resnet import IMAGENET_URLS, BasicBlock, Bottleneck, ResNet, load_imagenet_weights, resnet18, resnet50
 from .stgram import ResNet50Baseline, SepSTgramNet, STgramNet, TgramNet, n_frames_for
 from .summary import count_parameters, parameter_summary
 
 __all__ = [
     "Autoencoder", "PlainAutoencoder", "as_autoencoder", "DcaseBaselineAE", "VAE", "DEFAULT_KL_WEIGHT", "vae_loss", "kl_divergence", "layer_sizes",
-    "ArcFace", "make_head", "MachineIdClassifier", "HEAD_TYPES",
+    "ArcFace", "make_head", "MachineIdClassifier", "PlainClassifier", "as_classifier", "HEAD_TYPES",
     "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet50", "load_imagenet_weights", "IMAGENET_URLS",
     "TgramNet", "STgramNet", "SepSTgramNet", "ResNet50Baseline", "n_frames_for",
     "count_parameters", "parameter_summary",

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ArcFace", "make_head", "MachineIdClassifier", "HEAD_TYPES"]
+__all__ = ["ArcFace", "make_head", "MachineIdClassifier", "PlainClassifier", "as_classifier", "HEAD_TYPES"]
 
 HEAD_TYPES = ("softmax", "arcface")
 
@@ -182,3 +182,72 @@ class MachineIdClassifier(nn.Module):
         else:
             logits, _ = self(wave=batch.get("wave"), logmel=batch.get("logmel"), labels=labels)
         return F.cross_entropy(logits, labels.long(), label_smoothing=label_smoothing)
+
+
+class PlainClassifier(MachineIdClassifier):
+    """A student's own ``nn.Module`` that maps the inputs to an embedding ``[B, D]``, plus a head: a classifier.
+
+    ``module`` is called with the inputs named in ``inputs`` (in that order): ``module(logmel)`` for the default
+    ``("logmel",)`` with ``logmel [B, n_mels, T]`` (standardised, level-free), ``module(wave)`` for ``("wave",)`` with
+    ``wave [B, N]``, ``module(wave, logmel)`` for both. Its output is the embedding; :func:`make_head` adds the head
+    (``nn.Linear(D, num_classes)`` or ArcFace). :func:`as_classifier` builds it. ``module`` stays reachable as
+    ``.module``; ``hop_length`` tells random-crop training how to cut waveforms that match the log-mel crops.
+
+    Introduced in: notebooks/05_stgramnet.ipynb
+    """
+
+    def __init__(self, module: nn.Module, num_classes: int, embedding_dim: int, inputs: tuple[str, ...] = ("logmel",),
+                 head: str = "softmax", arcface_margin: float = 0.7, arcface_scale: float = 30.0,
+                 hop_length: int = 512):
+        super().__init__()
+        unknown = [name for name in inputs if name not in ("wave", "logmel")]
+        if unknown or not inputs:
+            raise ValueError(f"inputs must name 'wave' and/or 'logmel', got {inputs!r}")
+        self.module = module
+        self.required_inputs = tuple(inputs)
+        self.num_classes, self.embedding_dim, self.hop_length = num_classes, embedding_dim, hop_length
+        self.head = make_head(head, embedding_dim, num_classes, arcface_margin, arcface_scale)
+
+    def embed_inputs(self, wave: torch.Tensor | None, logmel: torch.Tensor | None) -> torch.Tensor:
+        values = {"wave": wave, "logmel": logmel}
+        embedding = self.module(*[values[name] for name in self.required_inputs])
+        if embedding.dim() != 2:
+            raise ValueError(f"the module must return an embedding [B, D], got shape {tuple(embedding.shape)}")
+        return embedding
+
+
+def as_classifier(module: nn.Module, num_classes: int, inputs=("logmel",), head: str = "softmax",
+                  embedding_dim: int | None = None, n_mels: int = 128, hop_length: int = 512,
+                  arcface_margin: float = 0.7, arcface_scale: float = 30.0) -> nn.Module:
+    """``module`` itself if it already is a course classifier (it has ``loss`` and ``classify``), else wrapped in
+    :class:`PlainClassifier` so that ``run_classifier`` trains and scores it like STgramNet.
+
+    ``module`` maps the inputs named in ``inputs`` (``"logmel"``: ``[B, n_mels, T]``; ``"wave"``: ``[B, N]``; a
+    string or a tuple) to an embedding ``[B, D]``. ``embedding_dim`` (D) is measured with one forward pass of a
+    zero batch of 64 frames (eval mode, no gradients, so BatchNorm statistics are untouched) when not given.
+
+    Introduced in: notebooks/05_stgramnet.ipynb
+    """
+    if hasattr(module, "loss") and hasattr(module, "classify"):
+        return module
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    inputs = (inputs,) if isinstance(inputs, str) else tuple(inputs)
+    if embedding_dim is None:
+        frames = 64
+        dummy = {"logmel": torch.zeros(2, n_mels, frames), "wave": torch.zeros(2, (frames - 1) * hop_length)}
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                parameter = next(module.parameters(), None)
+                device = parameter.device if parameter is not None else torch.device("cpu")
+                out = module(*[dummy[name].to(device) for name in inputs if name in dummy])
+        finally:
+            module.train(was_training)
+        if out.dim() != 2:
+            raise ValueError(f"the module must return an embedding [B, D]; for inputs {inputs} it returned "
+                             f"shape {tuple(out.shape)} (end it with e.g. nn.AdaptiveAvgPool1d(1), nn.Flatten())")
+        embedding_dim = int(out.shape[1])
+    return PlainClassifier(module, num_classes, embedding_dim, inputs, head, arcface_margin, arcface_scale,
+                           hop_length)
