@@ -326,11 +326,12 @@ def _best(results: dict) -> str:
 
 def _one_se_choice(results: dict, standard_errors: dict[str, float]) -> str:
     """The one-standard-error rule: among the results whose mean AUC is within one standard error (of the best
-    result) of the best, the cheapest to train (fewest ``train_seconds``; ties: the higher mean AUC)."""
+    result) of the best, the simplest (fewest ``n_params``; ties, e.g. two scores of one network: the higher mean
+    AUC). Parameters, not training seconds: they do not change from one run or machine to the next."""
     best = _best(results)
     floor = results[best]["mean_auc"] - standard_errors.get(best, 0.0)
     close = [name for name in results if results[name]["mean_auc"] >= floor]
-    return min(close, key=lambda name: (results[name].get("train_seconds", 0.0), -results[name]["mean_auc"]))
+    return min(close, key=lambda name: (results[name].get("n_params", 0), -results[name]["mean_auc"]))
 
 
 def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifier: str = "auto",
@@ -342,15 +343,15 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     the best of notebook 03 (autoencoder) and the best (network, score) of 04-06 among ``candidates`` (``"all"`` or
     comma-separated :data:`CLASSIFIER_RECIPES` keys; ``score`` other than ``"auto"`` restricts the scores). With
     ``standard_errors`` (``{model name: standard error of its dev mean AUC}``, e.g. from
-    :func:`asd_utils.metrics.bootstrap_mean_auc`), "best" follows the one-standard-error rule: the cheapest model to
-    train among those within one standard error of the best (a difference smaller than the noise is no reason to pay
-    for a bigger model). A named ``ae_model``/``classifier`` is taken as is (the classifier's score: ``score``, else
+    :func:`asd_utils.metrics.bootstrap_mean_auc`), "best" follows the one-standard-error rule: the smallest model
+    among those within one standard error of the best (a difference smaller than the noise is no reason to pay for a
+    bigger model). A named ``ae_model``/``classifier`` is taken as is (the classifier's score: ``score``, else
     its best on dev, else Mahalanobis). Without development results: the DCASE AE and STgramNet with the Mahalanobis
     score.
     """
     pick = _best if standard_errors is None else (lambda results: _one_se_choice(results, standard_errors))
     best_reason = "best dev mean AUC" if standard_errors is None else \
-        "cheapest within one standard error of the best dev mean AUC"
+        "smallest model within one standard error of the best dev mean AUC"
     ae_results = {n: m for n, m in dev_metrics.items()  # (not notebook 03's other readings of one AE, e.g. its p95 error)
                   if m["notebook"] == AE_NOTEBOOK and "aggregate" not in m.get("hyperparameters", {})}
     cls_results = {n: m for n, m in dev_metrics.items() if m["notebook"] != AE_NOTEBOOK}
