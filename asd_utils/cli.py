@@ -6,6 +6,7 @@ Commands:
   regenerate  re-execute the notebooks in place to refresh their stored outputs (course profile)
   score       score a folder of DCASE-layout clips with a saved model and write submission CSVs
   download    download the real DCASE 2020 Task 2 data (needs internet)
+  readme-tables  rewrite the README's results tables from the committed results files (--check: only compare)
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ COMMANDS = {
     "regenerate": ("asd_utils.runner", "regenerate_main"),
     "score": ("asd_utils.submission", "score_main"),
     "download": ("asd_utils.download", "download_main"),
+    "readme-tables": ("asd_utils.readme_tables", "readme_tables_main"),
 }
 
 
