@@ -9,7 +9,9 @@
   Relative paths are taken from the current directory; the log-mel cache goes to ``OUT/cache`` unless
   ``--cache-dir`` says otherwise.
 * ``python -m asd_utils regenerate [--notebooks 00,01]`` re-executes notebooks in place with their own defaults (the
-  ``course`` profile) and strips only volatile metadata, so the committed outputs change only when results change.
+  ``course`` profile) and strips only volatile metadata, so the committed outputs change only when results change;
+  then it writes their results to ``notebooks/results_summary.csv`` and rewrites the README's results tables
+  (:mod:`asd_utils.readme_tables`).
 
 Every notebook is run with the kernel ``python3`` from the repository root, with ``TQDM_DISABLE=1``. The runner passes
 ``DATA_ROOT``, ``OUTPUT_DIR``, ``CACHE_DIR``, ``DEVICE``, ``SEED`` and the profile's values from
@@ -370,5 +372,10 @@ def regenerate_main(argv: list[str] | None = None) -> int:
             nbformat.write(result, str(part))
             shutil.copymode(notebook, part)
         print(f"done in {seconds:.1f} s", flush=True)
+    if args.notebooks_dir is None:  # the course's notebooks: their results and the README's tables are committed too
+        from .readme_tables import COURSE_RESULTS_CSV, readme_tables_main, write_course_results
+        if not write_course_results(resolve_path("outputs/course"), [notebook.stem for notebook in notebooks]).empty:
+            print(f"results written to {COURSE_RESULTS_CSV}")
+            readme_tables_main([])
     print(f"total time {time.perf_counter() - total_start:.1f} s for {len(notebooks)} notebook(s)")
     return 0

@@ -10,7 +10,9 @@ measures dev (ids 00/02/04) and eval (ids 01/03/05) mean AUC/pAUC of
   (the course setting, :data:`asd_utils.profiles.CLASSIFIER_TRAINING`), scored with 1-softmax, Mahalanobis and kNN;
 
 and the share of anomalous clips whose p(id) exceeds 0.999 (a saturated softmax). It prints one table per seed
-and the mean +- std over seeds, and writes ``results.csv`` and ``summary.txt`` to ``--out``.
+and the mean +- std over seeds, and writes ``results.csv`` and ``summary.txt`` to ``--out``. The mean AUCs also go
+to the committed ``benchmarks/results/seeds.csv`` (replacing the rows of the seeds and models run, keeping the
+others; ``--results-csv ''`` skips it), from which the README's seed table is rewritten.
 
 Usage: ``.venv/bin/python benchmarks/bench_seeds.py --seeds 0 1 2 [--models ae stgramnet ...]``
 (about 6-8 minutes per seed on 2 CPU cores).
@@ -35,6 +37,7 @@ from asd_utils.classifiers import (build_classifier, class_mapping, load_clip_in
                                    split_training_clips)
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
+from asd_utils.readme_tables import SEED_COLUMNS, SEED_RESULTS_CSV, merge_rows, readme_tables_main  # noqa: E402
 from asd_utils.synth import generate_dataset, training_free_scores  # noqa: E402
 from asd_utils.utils import set_seed  # noqa: E402
 
@@ -137,6 +140,8 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["dev", "eval"], help="test clips to score (dev, eval)")
     parser.add_argument("--out", default=str(ROOT / "outputs" / "bench_seeds"))
+    parser.add_argument("--results-csv", default=str(ROOT / SEED_RESULTS_CSV),
+                        help="committed mean AUCs behind the README's seed table ('' : do not write)")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     frames = []
@@ -153,6 +158,12 @@ def main(argv=None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "results.csv", index=False, float_format="%.4f")
     (out / "summary.txt").write_text(summary.to_string(index=False) + "\n")
+    if args.results_csv:
+        path = Path(args.results_csv)
+        old = pd.read_csv(path) if path.is_file() else None
+        merge_rows(old, results[SEED_COLUMNS], ["seed", "dataset", "model"]).to_csv(path, index=False)
+        print(f"mean AUCs written to {path}")
+        readme_tables_main([])
 
 
 if __name__ == "__main__":
