@@ -6,6 +6,9 @@ Trains, exactly as ``bench_seeds.py`` (the course recipe of notebooks 05/06), on
 * ``st_logmel_only``: STgramNet with its Tgram channel set to zero (the image is ``[log-mel, 0, 0]``);
 * ``sep_logmel_only`` / ``sep_tgram_only``: SepSTgramNet with the Tgram (log-mel) half of its joined 1024-d feature
   set to zero, so only one backbone is trained and used;
+* ``sep_linear_head``: SepSTgramNet without its hidden layer (the head reads the joined 1024-d feature, as
+  STgramNet's head reads its 512-d one);
+* ``sep_10_epochs``: SepSTgramNet trained for STgramNet's 10 epochs instead of 15;
 
 and prints the dev mean AUC of Eq. 1, Mahalanobis and kNN per variant, per id, with the test id accuracy.
 Usage: ``.venv/bin/python benchmarks/bench_sep_branches.py --seed 0 --variants sep_full sep_logmel_only``
@@ -21,9 +24,12 @@ import torch
 
 import bench_seeds
 from asd_utils.data import dataset_table
+from asd_utils import profiles
+from asd_utils.models.heads import make_head
 from asd_utils.models.stgram import SepSTgramNet, STgramNet, _image, _three_channels
 
-VARIANTS = ("st_full", "st_logmel_only", "sep_full", "sep_logmel_only", "sep_tgram_only")
+VARIANTS = ("st_full", "st_logmel_only", "sep_full", "sep_logmel_only", "sep_tgram_only", "sep_linear_head",
+            "sep_10_epochs")
 
 
 class SepWithoutOneView(SepSTgramNet):
@@ -42,6 +48,21 @@ class SepWithoutOneView(SepSTgramNet):
         return self.relu(self.fc1(torch.cat([spectral, temporal], dim=1)))
 
 
+class SepLinearHead(SepSTgramNet):
+    """SepSTgramNet whose head reads the joined 1024-d feature directly (no ``fc1`` + ReLU)."""
+
+    def __init__(self, num_classes: int):
+        super().__init__(num_classes)
+        self.fc1 = None
+        self.embedding_dim = 1024
+        self.head = make_head("softmax", 1024, num_classes)
+
+    def embed_inputs(self, wave, logmel):
+        logmel = _image(logmel, "logmel")
+        return torch.cat([self.spectral_backbone(_three_channels(logmel)),
+                          self.temporal_backbone(_three_channels(self.tgram(wave)))], dim=1)
+
+
 class STgramWithoutTgram(STgramNet):
     """STgramNet whose Tgram channel is zero: the image is ``[log-mel, 0, 0]``."""
 
@@ -54,6 +75,8 @@ def builder(variant: str, original):
     def build(kind, num_classes, **options):
         if variant == "st_logmel_only":
             return STgramWithoutTgram(num_classes)
+        if variant == "sep_linear_head":
+            return SepLinearHead(num_classes)
         if variant in ("sep_logmel_only", "sep_tgram_only"):
             return SepWithoutOneView(num_classes, off="tgram" if variant == "sep_logmel_only" else "logmel")
         return original(kind, num_classes, **options)
@@ -74,11 +97,16 @@ def main(argv=None) -> None:
     for variant in args.variants:
         started = time.perf_counter()
         bench_seeds.build_classifier = builder(variant, original)
+        settings = profiles.CLASSIFIER_TRAINING["course"]["sepstgramnet"]
+        epochs = settings["epochs"]
+        if variant == "sep_10_epochs":
+            settings["epochs"] = profiles.CLASSIFIER_TRAINING["course"]["stgramnet"]["epochs"]
         try:
             rows = bench_seeds.classifier_rows("stgramnet" if variant.startswith("st_") else "sepstgramnet", train, test,
                                                args.seed)
         finally:
             bench_seeds.build_classifier = original
+            settings["epochs"] = epochs
         frame = pd.DataFrame(rows)[["score", "mean_auc", "id_00", "id_02", "id_04", "test_id_accuracy"]]
         print(f"seed {args.seed} · {variant} ({time.perf_counter() - started:.0f} s)\n"
               + frame.round(3).to_string(index=False), flush=True)
