@@ -233,7 +233,7 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         logmels = _standardised(inputs.logmels, norm)
         if crop_frames and crop_frames < logmels.shape[-1]:  # (0 or None: whole clips)
             waves = inputs.waves if "wave" in keys else None
-            hop = (getattr(model, "hop_length", None) or model.tgram.conv_extractor.stride[0]) if waves is not None else 1
+            hop = model.hop_length if waves is not None else 1  # waveform samples per log-mel frame
             source = RandomCrops(waves, logmels, labels, crop_frames, hop, seed=seed)
             keys = ("wave", "logmel", "label") if waves is not None else ("logmel", "label")  # RandomCrops' batches
         else:
@@ -518,10 +518,12 @@ def save_classifier(path, run: ClassifierRun, params: LogMelParams = LogMelParam
 
 def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     """Rebuild a classifier saved by :func:`save_classifier`: returns ``(model in eval mode, checkpoint dict)``.
+    ``path`` may also be the checkpoint dict itself, already read (e.g. by ``ae_pipeline.read_checkpoint``).
     Use ``checkpoint["norm"]`` with :func:`predict` and ``LogMelParams(**checkpoint["feature_params"])``."""
-    checkpoint = torch.load(Path(path), map_location="cpu", weights_only=False)
+    checkpoint = path if isinstance(path, dict) else torch.load(Path(path), map_location="cpu", weights_only=False)
     if checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a classifier checkpoint of format {CHECKPOINT_FORMAT!r}")
+        raise ValueError(f"{'checkpoint' if isinstance(path, dict) else path}: not a classifier checkpoint of format "
+                         f"{CHECKPOINT_FORMAT!r}")
     options = {k: (False if k in ("pretrained", "pretrained_backbone") else v) for k, v in checkpoint["options"].items()}
     model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
     model.load_state_dict(checkpoint["state_dict"])
@@ -530,7 +532,8 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
 
 
 def rescore(checkpoint_path, test_table: pd.DataFrame, cache_dir="data/cache", device="auto") -> ClassifierRun:
-    """A saved classifier (:func:`save_classifier`) scoring new clips, as a :class:`ClassifierRun`: no training.
+    """A saved classifier (:func:`save_classifier`; its path or the checkpoint dict already read) scoring new clips,
+    as a :class:`ClassifierRun`: no training.
 
     Every score of ``test_table``'s clips (their ids must be among the checkpoint's classes); the distance scores use
     the reference embeddings stored in the checkpoint; ``train_logits`` are not stored (NaN); ``history.seconds`` is

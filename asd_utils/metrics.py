@@ -89,10 +89,12 @@ def bootstrap_mean_auc(table: pd.DataFrame, scores, n: int = 200, seed: int = 0)
     if len(scores) != len(table):
         raise ValueError(f"{len(scores)} scores for {len(table)} clips")
     y, ids = table["y"].to_numpy(dtype=float), table["machine_id"].to_numpy()
-    groups = [(scores[(ids == mid) & (y == 0)], scores[(ids == mid) & (y == 1)]) for mid in np.unique(ids[~np.isnan(y)])]
-    for (normal, anomalous), mid in zip(groups, np.unique(ids[~np.isnan(y)])):
+    groups = []
+    for mid in np.unique(ids[~np.isnan(y)]):
+        normal, anomalous = scores[(ids == mid) & (y == 0)], scores[(ids == mid) & (y == 1)]
         if not len(normal) or not len(anomalous):
             raise ValueError(f"{mid}: the bootstrap needs normal and anomalous clips of every id")
+        groups.append((normal, anomalous))
     rng = np.random.default_rng(seed)
     return np.array([np.mean([_rank_auc(rng.choice(normal, len(normal)), rng.choice(anomalous, len(anomalous)))
                               for normal, anomalous in groups]) for _ in range(n)])

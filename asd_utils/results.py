@@ -343,7 +343,9 @@ class ModelChoice:
     """What notebook 07 retrains on the evaluation ids, and why: an autoencoder (``ae_key`` of
     :data:`asd_utils.ae_pipeline.MODEL_SPECS`) and a classifier (``classifier`` of :data:`CLASSIFIER_RECIPES`) with
     one score (``score`` of :data:`asd_utils.classifiers.SCORE_LABELS`). ``*_dev_name``: the development result each
-    was chosen by (None when there is none); ``left_out``: networks with dev results that ``candidates`` excluded."""
+    was chosen by (None when there is none); ``left_out``: networks with dev results that ``candidates`` excluded;
+    ``within_one_se``: for ``"autoencoder"`` and ``"classifier"``, the dev results the one-standard-error rule chose
+    among (empty without standard errors)."""
 
     ae_key: str
     ae_reason: str
@@ -353,6 +355,7 @@ class ModelChoice:
     ae_dev_name: str | None = None
     classifier_dev_name: str | None = None
     left_out: list[str] = field(default_factory=list)
+    within_one_se: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ae_name(self) -> str:
@@ -370,13 +373,18 @@ def _best(results: dict) -> str:
     return max(results, key=lambda name: results[name]["mean_auc"])
 
 
-def _one_se_choice(results: dict, standard_errors: dict[str, float]) -> str:
-    """The one-standard-error rule: among the results whose mean AUC is within one standard error (of the best
-    result) of the best, the simplest (fewest ``n_params``, to two significant digits; ties, e.g. two scores of one
-    network: the higher mean AUC). Parameters, not training seconds: they do not change from one run or machine to the next."""
+def _within_one_se(results: dict, standard_errors: dict[str, float]) -> list[str]:
+    """The results whose mean AUC is within one standard error (of the best result) of the best."""
     best = _best(results)
     floor = results[best]["mean_auc"] - standard_errors.get(best, 0.0)
-    close = [name for name in results if results[name]["mean_auc"] >= floor]
+    return [name for name in results if results[name]["mean_auc"] >= floor]
+
+
+def _one_se_choice(results: dict, standard_errors: dict[str, float]) -> str:
+    """The one-standard-error rule: among :func:`_within_one_se`, the simplest (fewest ``n_params``, to two significant
+    digits; ties, e.g. two scores of one network: the higher mean AUC). Parameters, not training seconds: they do not
+    change from one run or machine to the next."""
+    close = _within_one_se(results, standard_errors)
     # sizes to two significant digits: a head of a few parameters more is the same size of model
     return min(close, key=lambda name: (float(f"{results[name].get('n_params', 0):.2g}"), -results[name]["mean_auc"]))
 
@@ -396,6 +404,7 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     its best on dev, else Mahalanobis). Without development results: the DCASE AE and STgramNet with the Mahalanobis
     score.
     """
+    within: dict[str, list[str]] = {}
     pick = _best if standard_errors is None else (lambda results: _one_se_choice(results, standard_errors))
     best_reason = "best dev mean AUC" if standard_errors is None else \
         "smallest model within one standard error of the best dev mean AUC"
@@ -406,6 +415,8 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
         ae_key, ae_reason = model_key(ae_model), "set by AE_MODEL"
     elif ae_results:
         ae_key, ae_reason = model_key(pick(ae_results)), f"{best_reason} of notebook 03"
+        if standard_errors is not None:
+            within["autoencoder"] = _within_one_se(ae_results, standard_errors)
     else:
         ae_key, ae_reason = "dcase_ae", "default: notebook 03's results are missing"
 
@@ -426,6 +437,8 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
                 if recipe_of[n][0] in allowed and score in ("auto", recipe_of[n][1])}
         if pool:
             (classifier, score), reason = recipe_of[pick(pool)], f"{best_reason} of notebooks 04-06"
+            if standard_errors is not None:
+                within["classifier"] = _within_one_se(pool, standard_errors)
         else:
             classifier, score = "stgramnet", "mahalanobis" if score == "auto" else score
             reason = "default: no development results of notebooks 04-06 among the candidates"
@@ -433,4 +446,4 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     return ModelChoice(ae_key, ae_reason, classifier, score, reason,
                        ae_dev_name=MODEL_SPECS[ae_key][0] if MODEL_SPECS[ae_key][0] in ae_results else None,
                        classifier_dev_name=next((n for n in cls_results if recipe_of[n] == (classifier, score)), None),
-                       left_out=left_out)
+                       left_out=left_out, within_one_se=within)

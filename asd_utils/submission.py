@@ -179,7 +179,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
     if score not in SCORE_CHOICES:
         raise ValueError(f"unknown score {score!r}; expected one of {', '.join(SCORE_CHOICES)}")
-    run = classifiers.rescore(checkpoint_path, table, cache_dir=cache_dir, device=device)
+    run = classifiers.rescore(checkpoint, table, cache_dir=cache_dir, device=device)  # (read once, above)
     return run.scores[score], {"kind": "classifier", "model": run.name, "score": score, "machine_ids": classes}
 
 

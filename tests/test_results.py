@@ -168,6 +168,7 @@ def test_choose_models_one_standard_error_rule_prefers_the_smaller_of_close_mode
     se = {name: 0.03 for name in dev}  # +BatchNorm 0.85: DCASE AE (0.84) is within one SE, Baseline (0.80) is not
     choice = results.choose_models(dev, standard_errors=se)
     assert choice.ae_key == "dcase_ae"
+    assert choice.within_one_se["autoencoder"] == ["+BatchNorm", "DCASE AE (Sequential)"]
     assert (choice.classifier, choice.score) == ("resnet50", "mahalanobis")  # 0.95 >= 0.97 - 0.03; STgramNet kNN (0.90, 11) is out
     assert choice.classifier_reason == "smallest model within one standard error of the best dev mean AUC of notebooks 04-06"
     tight = results.choose_models(dev, standard_errors={name: 0.001 for name in dev})

@@ -155,6 +155,7 @@ class STgramNet(MachineIdClassifier):
         super().__init__()
         self.num_classes = num_classes
         self.tgram = TgramNet(n_mels, win_length, hop_length)
+        self.hop_length = hop_length  # waveform samples per frame: random crops cut waves and log-mels alike
         self.backbone = _backbone18(pretrained_backbone)
         self.embedding_dim = 512
         self.head = make_head(head, self.embedding_dim, num_classes, arcface_margin, arcface_scale)
@@ -215,6 +216,7 @@ class SepSTgramNet(MachineIdClassifier):
         super().__init__()
         self.num_classes = num_classes
         self.tgram = TgramNet(n_mels, win_length, hop_length)
+        self.hop_length = hop_length  # waveform samples per frame: random crops cut waves and log-mels alike
         self.spectral_backbone = _backbone18(pretrained_backbone)
         self.temporal_backbone = _backbone18(pretrained_backbone)
         self.fc1 = nn.Linear(2 * 512, hidden)
