@@ -79,7 +79,10 @@ def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm)
     return _rows("DCASE AE", "mean error", test, run["scores"], extra) + _rows("DCASE AE", "p95 error", test, p95, extra)
 
 
-def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int) -> list[dict]:
+def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int,
+                    train_seed: int | None = None) -> list[dict]:
+    """Rows for one classifier; ``train_seed`` (default ``seed``) sets the initial weights and batch order only."""
+    train_seed = seed if train_seed is None else train_seed
     kind, label = CLASSIFIERS[name]
     settings = profiles.CLASSIFIER_TRAINING["course"][name]
     options = {"pretrained": False} if kind == "resnet50_baseline" else {}  # offline: no ImageNet weights
@@ -92,10 +95,10 @@ def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: in
     train_inputs = reference.subset(reference.table["path"].isin(sample["path"]))
     heldout = reference.subset(reference.table["path"].isin(heldout_table["path"])) if heldout_per_id else None
     test_inputs = load_clip_inputs(test, waves=needs_waves)
-    set_seed(seed)  # the initial weights too
+    set_seed(train_seed)  # the initial weights too
     model = build_classifier(kind, len(class_mapping(train["machine_id"])), **options)
     run = run_classifier(label, model, train_inputs, test_inputs, epochs=settings["epochs"],
-                         batch_size=settings["batch_size"], learning_rate=settings["learning_rate"], seed=seed,
+                         batch_size=settings["batch_size"], learning_rate=settings["learning_rate"], seed=train_seed,
                          reference=reference, progress=False, crop_frames=settings.get("crop_frames"),
                          cosine_decay=settings.get("cosine_decay", False),
                          label_smoothing=settings.get("label_smoothing", 0.0), heldout=heldout)

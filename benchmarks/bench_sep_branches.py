@@ -8,8 +8,9 @@ Trains, exactly as ``bench_seeds.py`` (the course recipe of notebooks 05/06), on
   set to zero, so only one backbone is trained and used;
 * ``sep_linear_head``: SepSTgramNet without its hidden layer (the head reads the joined 1024-d feature, as
   STgramNet's head reads its 512-d one);
-* ``sep_10_epochs``: SepSTgramNet trained for STgramNet's 10 epochs instead of 15;
 
+``--epochs N`` trains every variant for N epochs instead of the course's number (with the same cosine decay to 0);
+``--train-seed S`` changes only the initial weights and batch order.
 and prints the dev mean AUC of Eq. 1, Mahalanobis and kNN per variant, per id, with the test id accuracy.
 Usage: ``.venv/bin/python benchmarks/bench_sep_branches.py --seed 0 --variants sep_full sep_logmel_only``
 (1-3 minutes per variant on 2 idle CPU cores).
@@ -28,8 +29,7 @@ from asd_utils import profiles
 from asd_utils.models.heads import make_head
 from asd_utils.models.stgram import SepSTgramNet, STgramNet, _image, _three_channels
 
-VARIANTS = ("st_full", "st_logmel_only", "sep_full", "sep_logmel_only", "sep_tgram_only", "sep_linear_head",
-            "sep_10_epochs")
+VARIANTS = ("st_full", "st_logmel_only", "sep_full", "sep_logmel_only", "sep_tgram_only", "sep_linear_head")
 
 
 class SepWithoutOneView(SepSTgramNet):
@@ -86,6 +86,9 @@ def builder(variant: str, original):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="seed of the initial weights and batch order (default: --seed, as the course)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs instead of the course recipe's")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
@@ -97,18 +100,19 @@ def main(argv=None) -> None:
     for variant in args.variants:
         started = time.perf_counter()
         bench_seeds.build_classifier = builder(variant, original)
-        settings = profiles.CLASSIFIER_TRAINING["course"]["sepstgramnet"]
+        name = "stgramnet" if variant.startswith("st_") else "sepstgramnet"
+        settings = profiles.CLASSIFIER_TRAINING["course"][name]
         epochs = settings["epochs"]
-        if variant == "sep_10_epochs":
-            settings["epochs"] = profiles.CLASSIFIER_TRAINING["course"]["stgramnet"]["epochs"]
+        settings["epochs"] = trained_epochs = args.epochs or epochs
         try:
-            rows = bench_seeds.classifier_rows("stgramnet" if variant.startswith("st_") else "sepstgramnet", train, test,
-                                               args.seed)
+            rows = bench_seeds.classifier_rows(name, train, test, args.seed, args.train_seed)
         finally:
             bench_seeds.build_classifier = original
             settings["epochs"] = epochs
-        frame = pd.DataFrame(rows)[["score", "mean_auc", "id_00", "id_02", "id_04", "test_id_accuracy"]]
-        print(f"seed {args.seed} · {variant} ({time.perf_counter() - started:.0f} s)\n"
+        frame = pd.DataFrame(rows)[["score", "mean_auc", "id_00", "id_02", "id_04", "test_id_accuracy",
+                                         "saturated_anomalies"]]
+        print(f"seed {args.seed} · train seed {args.train_seed} · {variant} · {trained_epochs} epochs "
+              f"({time.perf_counter() - started:.0f} s)\n"
               + frame.round(3).to_string(index=False), flush=True)
 
 
