@@ -330,6 +330,7 @@ def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
             ax.set_title(f"{machine_id}{auc}", fontsize=9)
             ax.set_xlabel("log10(score)" if label in log_scale else "score", fontsize=8)
             ax.tick_params(labelsize=7)
+            ax.locator_params(axis="x", nbins=4)  # narrow panels: fewer x ticks, so their labels do not collide
         axes[row, 0].set_ylabel(f"{label}\ntest clips", fontsize=8)  # the row's score, once
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
