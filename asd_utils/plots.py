@@ -254,7 +254,10 @@ def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr:
     """ROC curve of each score (``{label: [n] array}``), one panel per machine id; the pAUC region is shaded.
 
     ``merge_identical``: scores that rank the clips identically have the same curve; it is drawn once, labelled
-    ``"A = B"`` (:func:`merge_identical_rankings`).
+    ``"A = B"`` (:func:`merge_identical_rankings`). Each panel's legend (score and that id's AUC) sits under it, so
+    that no curve is hidden, not even one below the diagonal. Returns the figure.
+
+    Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06_sepstgramnet)
     """
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
@@ -262,7 +265,8 @@ def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr:
     if merge_identical:
         scores = merge_identical_rankings(scores)
     ids = sorted(table.loc[table["y"].notna(), "machine_id"].unique())
-    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.6 + 0.16 * len(scores)), sharey=True,
+                             squeeze=False)
     for ax, machine_id in zip(axes[0], ids):
         mask = ((table["machine_id"] == machine_id) & table["y"].notna()).to_numpy()
         for label, values in scores.items():
@@ -272,7 +276,9 @@ def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr:
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
         ax.axvspan(0, max_fpr, color="grey", alpha=0.12)
         ax.set(title=machine_id, xlabel="false-positive rate")
-        ax.legend(fontsize=7, loc="lower right", title="score (AUC)", title_fontsize=7)
+        # under the panel: inside it (lower right) it covered the curves of scores that rank below chance
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25), title="score (AUC)", title_fontsize=7,
+                  frameon=False)
     axes[0, 0].set_ylabel("true-positive rate")
     fig.suptitle(title)
     fig.tight_layout()
@@ -280,32 +286,57 @@ def plot_roc_curves(table: pd.DataFrame, scores: dict, title: str = "", max_fpr:
 
 
 def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
-                             log_scale=("1-softmax", "neg log prob"), merge_identical: bool = True):
-    """Histograms of each score for normal vs anomalous test clips (all ids together), one panel per score.
+                             log_scale=("1-softmax", "neg log prob"), merge_identical: bool = True, bins: int = 15):
+    """Histograms of each score for the normal vs anomalous test clips, **per machine id**: a grid with one row per
+    score (``{label: [n] array}``, one value per row of ``table``) and one column per machine id that has labelled
+    clips (``table["machine_id"]``, ``table["y"]``: 0, 1 or NaN; unlabelled clips are left out). Each panel's title
+    gives that id's AUC (:func:`asd_utils.metrics.auc_pauc`), the number the DCASE evaluator averages: the ids'
+    scores live on their own scales, which a histogram of all ids together would hide.
 
-    Scores named in ``log_scale`` are shown as ``log10(score)`` (floored at 1e-17), where saturated clips pile up.
-    ``merge_identical``: of several scores that rank the clips identically only the first is drawn, titled ``"A = B"``
-    (:func:`merge_identical_rankings`).
+    Scores named in ``log_scale`` are shown as ``log10(score)`` (floored at 1e-17), where saturated clips pile up;
+    the AUC is computed on the scores themselves. ``merge_identical``: of several scores that rank the clips
+    identically only the first is drawn, titled ``"A = B"`` (:func:`merge_identical_rankings`). One legend, under
+    the panels. Panels are about 2.6 x 2.0 inches so that the figure stays small in a stored notebook. A score
+    whose length differs from the table's is a ``ValueError``. Returns the figure.
+
+    Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06_sepstgramnet)
     """
     import matplotlib.pyplot as plt
 
+    for label, values in scores.items():
+        if len(values) != len(table):
+            raise ValueError(f"score {label!r} has {len(values)} values but the table has {len(table)} clips")
     if merge_identical:
         merged = merge_identical_rankings(scores)
         log_scale = tuple(log_scale) + tuple(k for k in merged if k.split(" = ")[0] in log_scale)
         scores = merged
-    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.2), squeeze=False)
-    y = table["y"].to_numpy()
-    for ax, (label, values) in zip(axes[0], scores.items()):
-        values = np.asarray(values, dtype=float)
-        if label in log_scale:
-            values = np.log10(np.maximum(values, 1e-17))
-        bins = np.histogram_bin_edges(values[np.isfinite(values)], bins=30)
-        for value, name, color in ((0, "normal", LABEL_COLORS["normal"]), (1, "anomaly", LABEL_COLORS["anomaly"])):
-            ax.hist(values[y == value], bins=bins, alpha=0.55, color=color, label=name)
-        ax.set(title=label, xlabel="log10(score)" if label in log_scale else "anomaly score", ylabel="test clips")
-        ax.legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
+    y = table["y"].to_numpy(dtype=float)
+    machine = table["machine_id"].astype(str).to_numpy()
+    ids = sorted(set(machine[np.isfinite(y)]))
+    if not ids or not scores:
+        raise ValueError(f"nothing to draw: {len(scores)} scores, {len(ids)} machine ids with labelled clips")
+    width, height = 2.6 * len(ids), 2.0 * len(scores) + 0.6  # + room for the title and the legend
+    fig, axes = plt.subplots(len(scores), len(ids), figsize=(width, height), squeeze=False)
+    for row, (label, raw) in enumerate(scores.items()):
+        raw = np.asarray(raw, dtype=float)
+        shown = np.log10(np.maximum(raw, 1e-17)) if label in log_scale else raw
+        for ax, machine_id in zip(axes[row], ids):
+            own = (machine == machine_id) & np.isfinite(y)
+            edges = np.histogram_bin_edges(shown[own & np.isfinite(shown)], bins=bins)
+            for value, name in ((0.0, "normal"), (1.0, "anomaly")):
+                ax.hist(shown[own & (y == value)], bins=edges, alpha=0.55, color=LABEL_COLORS[name], label=name)
+            both = (y[own] == 0).any() and (y[own] == 1).any() and np.isfinite(raw[own]).all()
+            auc = f": AUC {auc_pauc(y[own], raw[own])[0]:.3f}" if both else ""
+            ax.set_title(f"{machine_id}{auc}", fontsize=9)
+            ax.set_xlabel("log10(score)" if label in log_scale else "score", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.locator_params(axis="x", nbins=4)  # narrow panels: fewer x ticks, so their labels do not collide
+        axes[row, 0].set_ylabel(f"{label}\ntest clips", fontsize=8)  # the row's score, once
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.3 / height, 1, 1))
     return fig
 
 

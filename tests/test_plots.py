@@ -1,4 +1,5 @@
-"""Shared figure helpers (asd_utils.plots): identical rankings drawn once, the embedding map, the p(id) legend."""
+"""Shared figure helpers (asd_utils.plots): identical rankings drawn once, score histograms per id, legends off the
+data, the embedding map."""
 from __future__ import annotations
 
 import matplotlib
@@ -36,9 +37,40 @@ def test_roc_and_distribution_figures_draw_an_identical_ranking_once():
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(labels) == 2 and labels[0].startswith("1-softmax = neg log prob")
     fig = plots.plot_score_distributions(table, scores)
-    assert [ax.get_title() for ax in fig.axes] == ["1-softmax = neg log prob", "kNN cosine"]
+    assert [ax.get_ylabel().split("\n")[0] for ax in fig.axes[::2]] == ["1-softmax = neg log prob", "kNN cosine"]
     assert fig.axes[0].get_xlabel() == "log10(score)"
     assert len(plots.plot_roc_curves(table, scores, merge_identical=False).axes[0].get_legend().get_texts()) == 3
+    plt.close("all")
+
+
+def test_roc_legends_sit_under_their_panels():
+    table = _table()
+    scores = {"a": np.random.default_rng(0).uniform(size=len(table)), "b": np.arange(len(table), dtype=float)}
+    fig = plots.plot_roc_curves(table, scores)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_legend().get_window_extent().y1 < ax.get_window_extent().y0  # under the axes, not over curves
+    plt.close("all")
+
+
+def test_score_distributions_are_a_grid_of_scores_by_machine_id_with_per_id_aucs():
+    table = pd.concat([_table(), pd.DataFrame({"machine_id": ["id_04"] * 4, "y": [np.nan] * 4})], ignore_index=True)
+    rng = np.random.default_rng(1)
+    scores = {"Mahalanobis": rng.uniform(size=len(table)), "kNN cosine": rng.uniform(size=len(table)),
+              "1-softmax": rng.uniform(1e-20, 1e-3, len(table))}
+    fig = plots.plot_score_distributions(table, scores, title="run")
+    axes = np.array(fig.axes).reshape(3, 2)  # one row per score, one column per id with labels (id_04 has none)
+    for row, label in enumerate(scores):
+        assert axes[row, 0].get_ylabel().startswith(label)
+        for ax, machine_id in zip(axes[row], ["id_00", "id_02"]):
+            own = (table["machine_id"] == machine_id).to_numpy()
+            auc = plots.auc_pauc(table["y"][own], scores[label][own])[0]
+            assert ax.get_title() == f"{machine_id}: AUC {auc:.3f}"
+    assert [ax.get_xlabel() for ax in axes[:, 0]] == ["score", "score", "log10(score)"]
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1  # one legend, not over data
+    assert tuple(fig.get_size_inches()) == pytest.approx((2 * 2.6, 3 * 2.0 + 0.6))
+    with pytest.raises(ValueError, match=r"'kNN cosine' has 5 values but the table has 16 clips"):
+        plots.plot_score_distributions(table, {"Mahalanobis": scores["Mahalanobis"], "kNN cosine": np.ones(5)})
     plt.close("all")
 
 
