@@ -70,12 +70,44 @@ def evaluate_scores(table: pd.DataFrame, scores, max_fpr: float = MAX_FPR) -> di
             "pooled_auc": pooled_auc}
 
 
-def _rank_auc(normal: np.ndarray, anomalous: np.ndarray) -> float:
-    """AUC as the share of (anomalous, normal) pairs ranked right, ties counting half (= ``roc_auc_score``)."""
+def _ranks_against(normal: np.ndarray, anomalous: np.ndarray) -> np.ndarray:
+    """For each anomalous score: the share of ``normal`` scores below it, ties counting half."""
     normal = np.sort(normal)
     below = np.searchsorted(normal, anomalous, side="left")
     ties = np.searchsorted(normal, anomalous, side="right") - below
-    return float(np.mean(below + 0.5 * ties) / len(normal))
+    return (below + 0.5 * ties) / len(normal)
+
+
+def _rank_auc(normal: np.ndarray, anomalous: np.ndarray) -> float:
+    """AUC as the share of (anomalous, normal) pairs ranked right, ties counting half (= ``roc_auc_score``)."""
+    return float(np.mean(_ranks_against(normal, anomalous)))
+
+
+def anomaly_ranks(table: pd.DataFrame, scores) -> pd.Series:
+    """For each anomalous clip of ``table``: the share of the normal clips *of its own machine id* that score lower
+    than it (ties count half); NaN for normal clips and clips with unknown labels. Index: ``table``'s.
+
+    The mean over any group of one id's anomalous clips is their AUC against that id's normal clips (over all of the
+    id's anomalies it is the id's AUC), so grouping the ranks by fault type or severity breaks the AUC down without
+    mixing score scales of different ids. ``table`` needs ``machine_id`` and ``y``; ``scores`` has one value per row.
+
+    Introduced in: notebooks/03_autoencoder_baselines.ipynb (AUC vs fault severity); used in notebook 07.
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 1 or len(scores) != len(table):
+        raise ValueError(f"{len(scores)} scores for {len(table)} clips: anomaly_ranks needs one score per table row")
+    y, ids = table["y"].to_numpy(dtype=float), table["machine_id"].to_numpy()
+    known = ~np.isnan(y)
+    if not np.all(np.isfinite(scores[known])):
+        raise ValueError("anomaly scores of labelled clips contain NaN or infinite values")
+    ranks = np.full(len(table), np.nan)
+    for machine_id in np.unique(ids[y == 1]):
+        normal = scores[(ids == machine_id) & (y == 0)]
+        if not len(normal):
+            raise ValueError(f"{machine_id}: anomalous clips but no normal clips to rank them against")
+        anomalous = np.flatnonzero((ids == machine_id) & (y == 1))
+        ranks[anomalous] = _ranks_against(normal, scores[anomalous])
+    return pd.Series(ranks, index=table.index, name="rank")
 
 
 def bootstrap_mean_auc(table: pd.DataFrame, scores, n: int = 200, seed: int = 0) -> np.ndarray:

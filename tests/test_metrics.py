@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asd_utils.metrics import (auc_pauc, bootstrap_mean_auc, evaluate_scores, fault_type_auc, read_metrics_json, results_table,
-                               write_metrics_json)
+from asd_utils.metrics import (anomaly_ranks, auc_pauc, bootstrap_mean_auc, evaluate_scores, fault_type_auc, read_metrics_json,
+                               results_table, write_metrics_json)
 
 
 def test_auc_by_hand():
@@ -151,3 +151,36 @@ def test_bootstrap_mean_auc_centres_on_the_mean_auc_and_shrinks_with_more_clips(
     with pytest.raises(ValueError, match="id_02"):
         bootstrap_mean_auc(table[~((table["machine_id"] == "id_02") & (table["y"] == 1))],
                            scores[~((table["machine_id"] == "id_02") & (table["y"] == 1)).to_numpy()])
+
+
+def test_anomaly_ranks_average_to_the_per_id_auc():
+    rng = np.random.default_rng(1)
+    ids = np.repeat(["id_04", "id_00", "id_02"], [9, 12, 7])
+    y = np.r_[[0] * 5 + [1] * 4, [0] * 6 + [1] * 6, [0] * 4 + [1] * 3].astype(float)
+    y[[2, 14]] = np.nan  # unknown labels are left out
+    table = pd.DataFrame({"machine_id": ids, "y": y}, index=np.arange(len(ids)) * 7 + 3)  # not a RangeIndex
+    scores = np.round(rng.normal(size=len(ids)) + y * 0.5, 1)  # rounded: ties between normal and anomalous clips
+    ranks = anomaly_ranks(table, scores)
+    assert ranks.index.equals(table.index)
+    assert ranks[table["y"] != 1].isna().all() and ranks[table["y"] == 1].notna().all()
+    per_id = evaluate_scores(table, scores)["per_id"]
+    for machine_id, rows in table.groupby("machine_id"):
+        assert ranks[rows.index].mean() == pytest.approx(per_id[machine_id]["auc"])
+
+
+def test_anomaly_ranks_ties_count_half_and_ids_stay_apart():
+    table = pd.DataFrame({"machine_id": ["id_00"] * 4 + ["id_02"] * 3, "y": [0, 0, 1, 1, 0, 0, 1.0]})
+    ranks = anomaly_ranks(table, [1.0, 2.0, 2.0, 5.0, 10.0, 10.0, 10.0])
+    # id_00: 2.0 is above one normal and tied with the other -> (1 + 0.5) / 2; 5.0 above both -> 1
+    # id_02: tied with both of its own normals -> 0.5 (id_00's normals do not count)
+    assert ranks.tolist()[2:4] == [0.75, 1.0] and ranks.iloc[6] == 0.5
+
+
+def test_anomaly_ranks_errors_name_the_problem():
+    table = pd.DataFrame({"machine_id": ["id_00"] * 4, "y": [0, 0, 1, 1.0]})
+    with pytest.raises(ValueError, match="3 scores for 4 clips"):
+        anomaly_ranks(table, [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="NaN"):
+        anomaly_ranks(table, [0.1, np.nan, 0.3, 0.4])
+    with pytest.raises(ValueError, match="id_02: anomalous clips but no normal clips"):
+        anomaly_ranks(table.assign(machine_id=["id_00", "id_00", "id_00", "id_02"]), [0.1, 0.2, 0.3, 0.4])
