@@ -11,14 +11,19 @@ Trains, exactly as ``bench_seeds.py`` (the course recipe of notebooks 05/06), on
 
 ``--epochs N`` trains every variant for N epochs instead of the course's number (with the same cosine decay to 0);
 ``--train-seed S`` changes only the initial weights and batch order.
-and prints the dev mean AUC of Eq. 1, Mahalanobis and kNN per variant, per id, with the test id accuracy.
+and prints the dev mean AUC of Eq. 1, Mahalanobis and kNN per variant, per id, with the test id accuracy and the
+share of saturated anomalous clips (p(id) > 0.999). The rows also go to the committed
+``benchmarks/results/sep_controls.csv`` (replacing rows of the same seed, training seed, variant and epochs;
+``--results-csv ''`` skips it), which notebook 06 section 7 reads.
 Usage: ``.venv/bin/python benchmarks/bench_sep_branches.py --seed 0 --variants sep_full sep_logmel_only``
 (1-3 minutes per variant on 2 idle CPU cores).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -28,6 +33,11 @@ from asd_utils.data import dataset_table
 from asd_utils import profiles
 from asd_utils.models.heads import make_head
 from asd_utils.models.stgram import SepSTgramNet, STgramNet, _image, _three_channels
+from asd_utils.readme_tables import merge_rows
+
+RESULTS_CSV = bench_seeds.ROOT / "benchmarks" / "results" / "sep_controls.csv"
+COLUMNS = ["seed", "train_seed", "variant", "epochs", "score", "mean_auc", "id_00", "id_02", "id_04",
+           "test_id_accuracy", "saturated_anomalies", "loose_belt", "no_grease", "rail_damage"]
 
 VARIANTS = ("st_full", "st_logmel_only", "sep_full", "sep_logmel_only", "sep_tgram_only", "sep_linear_head")
 
@@ -90,6 +100,7 @@ def main(argv=None) -> None:
                         help="seed of the initial weights and batch order (default: --seed, as the course)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs instead of the course recipe's")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--results-csv", default=str(RESULTS_CSV), help="committed rows ('': do not write)")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     root = bench_seeds.ROOT / "data" / f"synthetic_course_seed{args.seed}"  # made by bench_seeds.py
@@ -109,11 +120,24 @@ def main(argv=None) -> None:
         finally:
             bench_seeds.build_classifier = original
             settings["epochs"] = epochs
-        frame = pd.DataFrame(rows)[["score", "mean_auc", "id_00", "id_02", "id_04", "test_id_accuracy",
-                                         "saturated_anomalies"]]
+        frame = pd.DataFrame(rows).assign(seed=args.seed, variant=variant, epochs=trained_epochs,
+                                          train_seed=args.seed if args.train_seed is None else args.train_seed)
+        frame = frame[COLUMNS].round(4)
+        if args.results_csv:
+            save_rows(Path(args.results_csv), frame)
         print(f"seed {args.seed} · train seed {args.train_seed} · {variant} · {trained_epochs} epochs "
               f"({time.perf_counter() - started:.0f} s)\n"
-              + frame.round(3).to_string(index=False), flush=True)
+              + frame[COLUMNS[4:]].round(3).to_string(index=False), flush=True)
+
+
+def save_rows(path: Path, frame: pd.DataFrame) -> None:
+    """Merge ``frame`` into the CSV at ``path`` (written to a temporary name, then renamed)."""
+    old = pd.read_csv(path) if path.is_file() else None
+    merged = merge_rows(old, frame, ["seed", "train_seed", "variant", "epochs", "score"])
+    merged = merged.sort_values(["variant", "epochs", "seed", "train_seed", "score"])
+    tmp = path.with_suffix(".csv.tmp")
+    merged.to_csv(tmp, index=False)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
