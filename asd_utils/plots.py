@@ -209,7 +209,8 @@ def plot_scores_by_id(table: pd.DataFrame, scores, score_name: str = "anomaly sc
     if len(scores) != len(table):
         raise ValueError(f"{len(scores)} scores for {len(table)} clips")
     ids = sorted(table["machine_id"].unique())
-    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), 3.0), squeeze=False, sharey=False)
+    height = 3.4  # + room for the legend under the panels
+    fig, axes = plt.subplots(1, len(ids), figsize=(3.6 * len(ids), height), squeeze=False, sharey=False)
     y = table["y"].to_numpy()
     machine = table["machine_id"].to_numpy()
     for ax, machine_id in zip(axes[0], ids):
@@ -219,8 +220,9 @@ def plot_scores_by_id(table: pd.DataFrame, scores, score_name: str = "anomaly sc
             ax.hist(scores[own & (y == value)], bins=edges, alpha=0.55, color=LABEL_COLORS[name], label=name)
         title = machine_id if not aucs or machine_id not in aucs else f"{machine_id}: AUC {aucs[machine_id]:.3f}"
         ax.set(title=title, xlabel=score_name, ylabel="test clips")
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)  # not over data
+    fig.tight_layout(rect=(0, 0.4 / height, 1, 1))
     return fig
 
 

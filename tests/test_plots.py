@@ -109,3 +109,16 @@ def test_block_diagram_draws_one_box_per_block_and_arrows_between_box_edges():
     assert [a.xy for a in arrows] == [(2.5, 0.0), (3.0, 1.75)]  # a's right edge -> b's left edge; b's top -> c's bottom
     assert [a.xyann for a in arrows] == [(0.5, 0.0), (3.0, 0.25)]
     plt.close(ax.figure)
+
+
+def test_scores_by_id_draws_one_panel_per_id_and_one_legend_under_them():
+    table = _table()
+    scores = np.arange(len(table), dtype=float)
+    fig = plots.plot_scores_by_id(table, scores, aucs={"id_00": 0.75})
+    assert [ax.get_title() for ax in fig.axes] == ["id_00: AUC 0.750", "id_02"]
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    legend_top = fig.legends[0].get_window_extent().y1
+    assert all(legend_top <= ax.get_window_extent().y0 for ax in fig.axes)  # under the panels, not over data
+    plt.close(fig)
+    with pytest.raises(ValueError, match="3 scores for 12 clips"):
+        plots.plot_scores_by_id(table, scores[:3])
