@@ -38,6 +38,14 @@ def _axes(ax, figsize=(10, 3)):
     return ax
 
 
+def _legend_below(fig, ax, bottom: float) -> None:
+    """One figure legend (the entries of ``ax``) under the panels, which keep the figure above ``bottom`` (a fraction
+    of its height): inside a panel a legend covers data."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+
+
 def clip_category(table: pd.DataFrame) -> pd.Series:
     """One label per clip of a dataset table: ``"train normal"``, ``"test normal"``, ``"test anomaly"`` or
     ``"test unlabelled"`` (evaluation test clips without ground truth).
@@ -220,9 +228,7 @@ def plot_scores_by_id(table: pd.DataFrame, scores, score_name: str = "anomaly sc
             ax.hist(scores[own & (y == value)], bins=edges, alpha=0.55, color=LABEL_COLORS[name], label=name)
         title = machine_id if not aucs or machine_id not in aucs else f"{machine_id}: AUC {aucs[machine_id]:.3f}"
         ax.set(title=title, xlabel=score_name, ylabel="test clips")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)  # not over data
-    fig.tight_layout(rect=(0, 0.4 / height, 1, 1))
+    _legend_below(fig, axes[0][0], 0.4 / height)
     return fig
 
 
@@ -334,11 +340,9 @@ def plot_score_distributions(table: pd.DataFrame, scores: dict, title: str = "",
             ax.tick_params(labelsize=7)
             ax.locator_params(axis="x", nbins=4)  # narrow panels: fewer x ticks, so their labels do not collide
         axes[row, 0].set_ylabel(f"{label}\ntest clips", fontsize=8)  # the row's score, once
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.3 / height, 1, 1))
+    _legend_below(fig, axes[0, 0], 0.3 / height)
     return fig
 
 
@@ -389,10 +393,7 @@ def plot_p_id(runs: list["ClassifierRun"], threshold: float = 0.999):
         ax.axvline(np.log10(1 - threshold), color="black", ls="--", lw=0.8, label=f"p(id) = {threshold}")
         ax.set(title=f"{run.name}\n{np.mean(p > threshold):.0%} of test clips have p(id) > {threshold}",
                xlabel="log10(1 - p(id))   (-17: exactly 1 - p = 0)", ylabel="test clips")
-    # one legend under the panels (inside them it covered the bars of saturated clips)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    _legend_below(fig, axes[0, 0], 0.08)  # inside the panels it covered the bars of saturated clips
     return fig
 
 

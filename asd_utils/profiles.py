@@ -103,9 +103,10 @@ def notebook_parameters(profile: str, notebook_stem: str) -> dict:
 # 1e-3, ImageNet-initialised backbones, whole clips, constant learning rate, plain cross-entropy). `course` trains
 # from random weights on 2 CPU cores in about a minute per network: random 2 s crops (crop_frames 64), batch 16,
 # Adam at 1e-3 with a cosine decay to 0, label smoothing 0.1, 10 epochs for every network (SepSTgramNet's Eq. 1 was
-# worse at 15 on generator seeds 0-2: notebook 06, section 7); notebook 05 explains each choice. `tiny` only checks that the code runs. The notebooks'
-# parameter defaults are the `course` values and NOTEBOOK_PARAMETERS["tiny"] repeats the `tiny` ones
-# (tests/test_classifiers.py checks both). n_train_per_id = 0 uses every training clip; crop_frames = 0 whole clips.
+# worse at 15 on generator seeds 0-2: notebook 06, section 7); notebook 05 explains each choice. `tiny` only checks
+# that the code runs. The notebooks' parameter defaults are the `course` values and NOTEBOOK_PARAMETERS["tiny"]
+# repeats the `tiny` ones (tests/test_classifiers.py checks both). n_train_per_id = 0 uses every training clip;
+# crop_frames = 0 whole clips.
 CLASSIFIER_NOTEBOOKS = {"04": "resnet50", "05": "stgramnet", "06": "sepstgramnet"}
 CLASSIFIER_TRAINING: dict[str, dict[str, dict]] = {
     "tiny": {

@@ -39,7 +39,7 @@ from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
 from asd_utils.readme_tables import SEED_COLUMNS, SEED_RESULTS_CSV, merge_rows, readme_tables_main  # noqa: E402
 from asd_utils.synth import generate_dataset, training_free_scores  # noqa: E402
-from asd_utils.utils import set_seed  # noqa: E402
+from asd_utils.utils import set_seed, write_text_atomic  # noqa: E402
 
 HELDOUT_PER_ID = 8  # normal training clips per id that notebooks 05/06 keep out of training (training curves)
 CLASSIFIERS = {"resnet50": ("resnet50_baseline", "ResNet50"), "stgramnet": ("stgramnet", "STgramNet (CE)"),
@@ -79,12 +79,15 @@ def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm)
     return _rows("DCASE AE", "mean error", test, run["scores"], extra) + _rows("DCASE AE", "p95 error", test, p95, extra)
 
 
-def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int,
-                    train_seed: int | None = None) -> list[dict]:
-    """Rows for one classifier; ``train_seed`` (default ``seed``) sets the initial weights and batch order only."""
+def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, train_seed: int | None = None,
+                    epochs: int | None = None, build=build_classifier) -> list[dict]:
+    """Rows for one classifier trained with the course recipe. ``train_seed`` (default ``seed``) sets the initial
+    weights and batch order only; ``epochs`` replaces the recipe's; ``build`` (``build_classifier``'s signature)
+    makes the network, so a benchmark can train a variant of it."""
     train_seed = seed if train_seed is None else train_seed
     kind, label = CLASSIFIERS[name]
     settings = profiles.CLASSIFIER_TRAINING["course"][name]
+    epochs = settings["epochs"] if epochs is None else epochs
     options = {"pretrained": False} if kind == "resnet50_baseline" else {}  # offline: no ImageNet weights
     options |= {k: v for k, v in settings.items() if k not in ("n_train_per_id", "epochs", "batch_size",
                                                                   "learning_rate", "crop_frames", "cosine_decay", "label_smoothing")}
@@ -96,8 +99,8 @@ def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: in
     heldout = reference.subset(reference.table["path"].isin(heldout_table["path"])) if heldout_per_id else None
     test_inputs = load_clip_inputs(test, waves=needs_waves)
     set_seed(train_seed)  # the initial weights too
-    model = build_classifier(kind, len(class_mapping(train["machine_id"])), **options)
-    run = run_classifier(label, model, train_inputs, test_inputs, epochs=settings["epochs"],
+    model = build(kind, len(class_mapping(train["machine_id"])), **options)
+    run = run_classifier(label, model, train_inputs, test_inputs, epochs=epochs,
                          batch_size=settings["batch_size"], learning_rate=settings["learning_rate"], seed=train_seed,
                          reference=reference, progress=False, crop_frames=settings.get("crop_frames"),
                          cosine_decay=settings.get("cosine_decay", False),
@@ -164,7 +167,8 @@ def main(argv=None) -> None:
     if args.results_csv:
         path = Path(args.results_csv)
         old = pd.read_csv(path) if path.is_file() else None
-        merge_rows(old, results[SEED_COLUMNS], ["seed", "dataset", "model"]).to_csv(path, index=False)
+        merged = merge_rows(old, results[SEED_COLUMNS], ["seed", "dataset", "model"])
+        write_text_atomic(path, merged.to_csv(index=False))
         print(f"mean AUCs written to {path}")
         readme_tables_main([])
 

@@ -21,7 +21,6 @@ Usage: ``.venv/bin/python benchmarks/bench_sep_branches.py --seed 0 --variants s
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -29,11 +28,13 @@ import pandas as pd
 import torch
 
 import bench_seeds
+from asd_utils.classifiers import build_classifier
 from asd_utils.data import dataset_table
 from asd_utils import profiles
 from asd_utils.models.heads import make_head
 from asd_utils.models.stgram import SepSTgramNet, STgramNet, _image, _three_channels
 from asd_utils.readme_tables import merge_rows
+from asd_utils.utils import write_text_atomic
 
 RESULTS_CSV = bench_seeds.ROOT / "benchmarks" / "results" / "sep_controls.csv"
 COLUMNS = ["seed", "train_seed", "variant", "epochs", "score", "mean_auc", "id_00", "id_02", "id_04",
@@ -107,19 +108,12 @@ def main(argv=None) -> None:
     table = dataset_table(root)
     train, test = (table[table["split"] == s].reset_index(drop=True) for s in ("train", "test"))
     test = test[test["dataset"] == "dev"].reset_index(drop=True)
-    original = bench_seeds.build_classifier
     for variant in args.variants:
         started = time.perf_counter()
-        bench_seeds.build_classifier = builder(variant, original)
         name = "stgramnet" if variant.startswith("st_") else "sepstgramnet"
-        settings = profiles.CLASSIFIER_TRAINING["course"][name]
-        epochs = settings["epochs"]
-        settings["epochs"] = trained_epochs = args.epochs or epochs
-        try:
-            rows = bench_seeds.classifier_rows(name, train, test, args.seed, args.train_seed)
-        finally:
-            bench_seeds.build_classifier = original
-            settings["epochs"] = epochs
+        trained_epochs = args.epochs or profiles.CLASSIFIER_TRAINING["course"][name]["epochs"]
+        rows = bench_seeds.classifier_rows(name, train, test, args.seed, args.train_seed, epochs=trained_epochs,
+                                           build=builder(variant, build_classifier))
         frame = pd.DataFrame(rows).assign(seed=args.seed, variant=variant, epochs=trained_epochs,
                                           train_seed=args.seed if args.train_seed is None else args.train_seed)
         frame = frame[COLUMNS].round(4)
@@ -135,9 +129,7 @@ def save_rows(path: Path, frame: pd.DataFrame) -> None:
     old = pd.read_csv(path) if path.is_file() else None
     merged = merge_rows(old, frame, ["seed", "train_seed", "variant", "epochs", "score"])
     merged = merged.sort_values(["variant", "epochs", "seed", "train_seed", "score"])
-    tmp = path.with_suffix(".csv.tmp")
-    merged.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    write_text_atomic(path, merged.to_csv(index=False))
 
 
 if __name__ == "__main__":
