@@ -3,7 +3,8 @@
 * registers the ``notebooks`` marker (papermill runs of the course notebooks on the ``tiny`` profile);
 * nbval: stderr is not compared (warnings from libraries differ between versions and machines), as in the nbval docs;
 * nbval: the stored outputs were made by `python -m asd_utils regenerate` on the course dataset (seed 0), so an nbval
-  session first generates data/synthetic_course when it is missing (as `run` and `regenerate` do);
+  session first generates data/synthetic_course when it is missing (as `run` and `regenerate` do), and makes the
+  notebooks' claim checks strict (as `regenerate` does);
 * prints the notebooks' run times recorded by tests/test_notebooks.py at the end of the session.
 """
 import os
@@ -18,7 +19,9 @@ def pytest_configure(config):
 def pytest_sessionstart(session):
     option = session.config.option
     if getattr(option, "nbval", False) or getattr(option, "nbval_lax", False):
-        from asd_utils import profiles, synth, utils
+        from asd_utils import claims, profiles, synth, utils
+
+        os.environ[claims.STRICT_ENV] = "1"  # the kernels nbval starts inherit it: a false claim of the prose fails
 
         synth.ensure_dataset(utils.resolve_path(profiles.default_data_root("course")), "course", seed=0)
 

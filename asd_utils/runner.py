@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import profiles
+from .claims import STRICT_ENV
 from .results import _read_timings, collect_dev_eval, collect_summary, summary_markdown
 from .synth import ensure_dataset
 from .utils import (atomic_path, cli_path, display_path, non_negative_int, repo_root, resolve_path, writable_dir,
@@ -333,7 +334,7 @@ def run_main(argv: list[str] | None = None) -> int:
 def regenerate_main(argv: list[str] | None = None) -> int:
     """``python -m asd_utils regenerate``: re-execute notebooks in place with their own default parameters.
 
-    Each notebook runs into a temporary copy; only after success is it written back (atomic rename) with volatile
+    The notebooks' claim checks are strict (:func:`asd_utils.claims.strict_claims`). Each notebook runs into a temporary copy; only after success is it written back (atomic rename) with volatile
     metadata stripped (:func:`strip_volatile_metadata`). A failure leaves the notebook untouched, keeps the executed
     copy under ``outputs/regenerate_failed/`` and returns 1.
 
@@ -351,6 +352,7 @@ def regenerate_main(argv: list[str] | None = None) -> int:
     if not notebooks:
         return 2
     ensure_dataset(resolve_path(profiles.default_data_root("course")), "course", seed=0, progress=False)
+    os.environ[STRICT_ENV] = "1"  # the stored outputs must support the prose: a false claim fails the notebook
     total_start = time.perf_counter()
     for number, notebook in enumerate(notebooks, start=1):
         print(f"[{number}/{len(notebooks)}] {notebook.stem} ...", end=" ", flush=True)

@@ -105,6 +105,18 @@ def knn_cosine_scores(train_embeddings, train_classes, test_embeddings, test_cla
     return scores
 
 
+def mean_spectrum_scores(train_log_mels, train_classes, test_log_mels, test_classes,
+                         shrinkage: float = 0.1) -> np.ndarray:
+    """The training-free bar: each clip's log-mel averaged over time (``[n, n_mels, n_frames]`` -> ``[n, n_mels]``),
+    scored by its Mahalanobis distance to the mean spectra of its own id's normal training clips (one Gaussian per id,
+    shrunk covariance as in :func:`mahalanobis_scores`). Nothing is trained: a mean and a covariance per id.
+
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    return mahalanobis_scores(np.asarray(train_log_mels).mean(axis=2), train_classes,
+                              np.asarray(test_log_mels).mean(axis=2), test_classes, shrinkage=shrinkage)
+
+
 def classifier_scores(logits, embeddings, class_index, train_embeddings, train_classes) -> dict[str, np.ndarray]:
     """Every classifier score of the course at once: ``{"1-softmax", "neg_log_prob", "mahalanobis", "knn_cosine"}``."""
     return {
