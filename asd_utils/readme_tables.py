@@ -5,6 +5,7 @@
   the notebooks' stored outputs; the README's development and evaluation tables (:func:`course_tables`).
 * ``benchmarks/results/seeds.csv`` (:data:`SEED_RESULTS_CSV`): mean AUC per generator seed, set, model and score,
   written by ``benchmarks/bench_seeds.py`` (:func:`merge_rows`); the README's seed table (:func:`seed_table`).
+* both: the README's reproduction scorecard and its reading (:func:`scorecard_block`).
 
 ``python -m asd_utils readme-tables`` rewrites the tables between the README's ``<!-- begin generated table: NAME``
 and ``<!-- end generated table: NAME -->`` lines; ``--check`` only says whether they are up to date (a unit test
@@ -31,7 +32,8 @@ SEED_RESULTS_CSV = "benchmarks/results/seeds.csv"
 SEED_COLUMNS = ["seed", "dataset", "model", "score", "mean_auc"]
 EVAL_SUFFIX = " · eval"  # notebook 07 names a model retrained on the evaluation ids "<its dev name> · eval"
 #: rows of the seed table: (bench_seeds model, score or None for the best of the model's scores, label)
-SEED_TABLE_ROWS = [("training-free", None, "best training-free statistic (notebook 01)"),
+SEED_TABLE_ROWS = [("training-free", None, "best training-free level statistic (notebook 01)"),
+                   ("mean-spectrum Gaussian", "mahalanobis", "mean-spectrum Gaussian, no training (notebook 01)"),
                    ("DCASE AE", "mean error", "DCASE AE · mean error"),
                    ("DCASE AE", "p95 error", "DCASE AE · 95th-percentile error"),
                    ("ResNet50", "1-softmax", None), ("STgramNet (CE)", "1-softmax", None),
@@ -117,11 +119,20 @@ def render_readme(text: str, tables: dict[str, str]) -> str:
     return _MARKED.sub(lambda m: m.group(1) + "\n" + tables[m["name"]] + "\n" + m.group(4), text)
 
 
+def scorecard_block(seeds: pd.DataFrame, course: pd.DataFrame) -> str:
+    """The README's ``scorecard``: the reproduction scorecard (:mod:`asd_utils.scorecard`) and its reading."""
+    from .results import LITERATURE_RESULTS
+    from .scorecard import bar_summary, reproduction_scorecard, scorecard_summary
+
+    card = reproduction_scorecard(seeds, course, LITERATURE_RESULTS)
+    return "\n\n".join(filter(None, [format_markdown_table(card), scorecard_summary(card), bar_summary(seeds)]))
+
+
 def readme_tables(root=None) -> dict[str, str]:
-    """Every generated README table, from the committed :data:`COURSE_RESULTS_CSV` and :data:`SEED_RESULTS_CSV`."""
+    """Every generated README block, from the committed :data:`COURSE_RESULTS_CSV` and :data:`SEED_RESULTS_CSV`."""
     root = Path(root) if root is not None else repo_root()
-    return {**course_tables(pd.read_csv(root / COURSE_RESULTS_CSV)),
-            "seeds": seed_table(pd.read_csv(root / SEED_RESULTS_CSV))}
+    course, seeds = pd.read_csv(root / COURSE_RESULTS_CSV), pd.read_csv(root / SEED_RESULTS_CSV)
+    return {**course_tables(course), "seeds": seed_table(seeds), "scorecard": scorecard_block(seeds, course)}
 
 
 def readme_tables_main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ machine-id classifiers, trained and scored as notebooks 01 and 03-06 do on the `
 For each seed it generates the course dataset (``data/synthetic_course_seed<S>``, reused when complete), then
 measures dev (ids 00/02/04) and eval (ids 01/03/05) mean AUC/pAUC of
 
-* the training-free clip statistics of notebook 01 (RMS, peak, crest factor, 4-8 kHz envelope std and peak);
+* the training-free clip statistics of notebook 01 (RMS, peak, crest factor, 4-8 kHz envelope std and peak) and its
+  mean-spectrum Gaussian (time-averaged log-mel, one Gaussian per id, Mahalanobis distance; ``gaussian``);
 * the DCASE baseline AE (one per machine id, course settings), mean and 95th-percentile reconstruction error;
 * ResNet50 (frozen), STgramNet (CE) and SepSTgramNet (CE) trained once on the normal training clips of all six ids
   (the course setting, :data:`asd_utils.profiles.CLASSIFIER_TRAINING`), scored with 1-softmax, Mahalanobis and kNN;
@@ -37,6 +38,7 @@ from asd_utils.classifiers import (build_classifier, class_mapping, load_clip_in
                                    split_training_clips)
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
+from asd_utils.scoring import mean_spectrum_scores  # noqa: E402
 from asd_utils.readme_tables import SEED_COLUMNS, SEED_RESULTS_CSV, merge_rows, readme_tables_main  # noqa: E402
 from asd_utils.synth import generate_dataset, training_free_scores  # noqa: E402
 from asd_utils.utils import set_seed, write_text_atomic  # noqa: E402
@@ -63,6 +65,11 @@ def _rows(model: str, score: str, table: pd.DataFrame, scores, extra: dict | Non
 def statistics_rows(test: pd.DataFrame) -> list[dict]:
     scores = training_free_scores(test["path"])
     return [row for name in scores.columns for row in _rows("training-free", name, test, scores[name].to_numpy())]
+
+
+def gaussian_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm) -> list[dict]:
+    scores = mean_spectrum_scores(train_lm, train["machine_id"], test_lm, test["machine_id"])
+    return _rows("mean-spectrum Gaussian", "mahalanobis", test, scores)
 
 
 def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm) -> list[dict]:
@@ -127,10 +134,14 @@ def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval"
     rows: list[dict] = []
     if "stats" in models:
         rows += statistics_rows(test)
-    if "ae" in models:
+    if {"ae", "gaussian"} & set(models):
         from asd_utils.features import log_mel_dataset
         ae_train = train[train["dataset"].isin(datasets)].reset_index(drop=True)
-        rows += autoencoder_rows(ae_train, test, log_mel_dataset(ae_train["path"]), log_mel_dataset(test["path"]))
+        train_lm, test_lm = log_mel_dataset(ae_train["path"]), log_mel_dataset(test["path"])
+        if "gaussian" in models:
+            rows += gaussian_rows(ae_train, test, train_lm, test_lm)
+        if "ae" in models:
+            rows += autoencoder_rows(ae_train, test, train_lm, test_lm)
     for name in models:
         if name in CLASSIFIERS:
             started = time.perf_counter()
@@ -142,7 +153,7 @@ def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval"
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--models", nargs="+", default=["stats", "ae", *CLASSIFIERS])
+    parser.add_argument("--models", nargs="+", default=["stats", "gaussian", "ae", *CLASSIFIERS])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["dev", "eval"], help="test clips to score (dev, eval)")
     parser.add_argument("--out", default=str(ROOT / "outputs" / "bench_seeds"))

@@ -47,8 +47,8 @@ def test_seed_table_takes_the_best_statistic_per_seed_and_the_mean_and_std_over_
         (0, "dev", 0.90), (0, "eval", 0.80), (1, "dev", 0.96), (1, "eval", 0.86)]]
     table = readme_tables.seed_table(pd.DataFrame(rows, columns=readme_tables.SEED_COLUMNS))
     assert table.splitlines()[2:] == [
-        "| best training-free statistic (notebook 01) | 0.720 / 0.660 | 0.740 / 0.640 | 0.730 ± 0.014 / 0.650 ± 0.014 |",
-        "| STgramNet (CE) · Mahalanobis               | 0.900 / 0.800 | 0.960 / 0.860 | 0.930 ± 0.042 / 0.830 ± 0.042 |"]
+        "| best training-free level statistic (notebook 01) | 0.720 / 0.660 | 0.740 / 0.640 | 0.730 ± 0.014 / 0.650 ± 0.014 |",
+        "| STgramNet (CE) · Mahalanobis                     | 0.900 / 0.800 | 0.960 / 0.860 | 0.930 ± 0.042 / 0.830 ± 0.042 |"]
 
 
 def test_render_readme_replaces_only_the_marked_tables():
