@@ -76,7 +76,7 @@ def _cells(seeds: pd.DataFrame, higher: str, lower: str, score_of) -> tuple[list
         if dataset in hi and dataset in lo:
             pairs.append((hi[dataset].mean(), lo[dataset].mean()))
             text.append(f"{dataset} {_mean_std(hi[dataset])} vs {_mean_std(lo[dataset])}")
-    joined = hi.join(lo, lsuffix="_hi", rsuffix="_lo", how="inner")
+    joined = hi.add_suffix("_hi").join(lo.add_suffix("_lo"), how="inner")
     cells = sum(int(joined[f"{d}_hi"].sub(joined[f"{d}_lo"]).gt(NOISE_AUC).sum()) for d in SETS if f"{d}_hi" in joined)
     total = sum(int(joined[f"{d}_hi"].notna().sum()) for d in SETS if f"{d}_hi" in joined)
     return pairs, "; ".join(text) + f" (ahead by > {NOISE_AUC} in {cells} of {total} seed x set cells)", cells
