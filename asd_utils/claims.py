@@ -61,9 +61,10 @@ def _finite(*values) -> bool:
     return all(value is not None and math.isfinite(float(value)) for value in values)
 
 
-def check_claims(claims: Mapping[str, object], strict: bool) -> int:
-    """Print each claim with ✓ (true) or ✗ (false) and return how many are false; raise :class:`ClaimError` naming the
-    false ones when ``strict`` (see :func:`strict_claims`). A claim's value is anything ``bool()`` accepts."""
+def check_claims(claims: Mapping[str, object], strict: bool) -> None:
+    """Print each claim with ✓ (true) or ✗ (false); raise :class:`ClaimError` naming the false ones when ``strict``
+    (see :func:`strict_claims`). A claim's value is anything ``bool()`` accepts. Returns nothing, so that a notebook
+    cell ending with the call shows only the printed claims."""
     if not claims:
         raise ValueError("check_claims needs at least one claim")
     false = []
@@ -79,4 +80,3 @@ def check_claims(claims: Mapping[str, object], strict: bool) -> int:
     if false:
         print(f"({len(false)} claim(s) of the prose do not hold on this run: the prose describes the course's stored "
               "run, on the course profile and its synthetic data)")
-    return len(false)
