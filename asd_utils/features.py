@@ -90,7 +90,8 @@ def stack_frames(log_mels, frames: int = 5):
 
     ``[..., n_mels, T]`` -> ``[..., T - frames + 1, n_mels * frames]``; vector ``t`` is
     ``concat(log_mel[:, t], log_mel[:, t + 1], ..., log_mel[:, t + frames - 1])``. A 10 s clip gives 309 vectors of 640.
-    Works on NumPy arrays and torch tensors (a view where possible, so a whole dataset is never copied five times).
+    Works on NumPy arrays and torch tensors. The result is a copy (the frames axis is not the last one), so stack a
+    batch at a time (:class:`asd_utils.training.StackedFrames`), never a whole dataset.
     """
     if isinstance(log_mels, torch.Tensor):
         windows = log_mels.unfold(-1, frames, 1)              # [..., n_mels, T', frames]

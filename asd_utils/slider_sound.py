@@ -136,7 +136,7 @@ BASE_MOTOR_HZ = 250.0
 BASE_MESH_HZ = 2500.0
 BASE_DRIVE_HZ = 1100.0
 BASE_RESONANCES_HZ = (650.0, 1900.0, 4700.0)
-ID_TONE_SPREAD = 0.035  # tonal lines of two ids differ by 3.8-7.5 % (Weyl spacing below)
+ID_TONE_SPREAD = 0.035  # relative spread of the ids' tonal lines (Weyl spacing below; notebook 02 measures it)
 ID_STROKE_SPREAD = 0.12
 ID_RESONANCE_SPREAD = 0.06
 CLIP_SPEED_STD = 0.008  # clip-to-clip speed variation, well below the id spacing
@@ -205,7 +205,7 @@ def machine_params(machine_type: str, machine_id: str) -> MachineParams:
     """The fixed parameters of machine ``machine_id``, derived from ``(machine_type, machine_id)`` only.
 
     Main frequencies sit on a Weyl sequence ``frac(r + id * 0.618)`` so any three ids of equal parity are spread
-    out (tonal lines 3.8-7.5 % apart); details (harmonics, Q, gains, tilt) come from a generator seeded by the id.
+    out (notebook 02 measures how far apart their tonal lines are); details (harmonics, Q, gains, tilt) come from a generator seeded by the id.
     Introduced in: notebooks/01_data_exploration.ipynb
     """
     num = machine_id_number(machine_id)
