@@ -57,6 +57,11 @@ def ties(a: float, b: float, margin: float = NOISE_AUC) -> bool:
     return _finite(a, b) and abs(float(a) - float(b)) <= margin
 
 
+def about(value: float, stated: float, tolerance: float = 0.01) -> bool:
+    """A rounded number of the prose (``stated``, "about 0.92") describes the run's ``value`` (False when missing)."""
+    return ties(value, stated, margin=tolerance)
+
+
 def _finite(*values) -> bool:
     return all(value is not None and math.isfinite(float(value)) for value in values)
 

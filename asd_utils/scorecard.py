@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .claims import NOISE_AUC
+from .claims import NOISE_AUC, beats
 
 REPORT_SCORE = {"DCASE AE": "mean error", "ResNet50": "1-softmax", "STgramNet (CE)": "1-softmax",
                 "SepSTgramNet (CE)": "1-softmax"}
@@ -48,9 +48,9 @@ def _mean_std(values: pd.Series) -> str:
 def _order(pairs: list[tuple[float, float]]) -> str:
     """``holds`` when every first value beats its second by more than the noise margin, ``reversed`` when any second
     value beats its first by more, else ``tie``."""
-    if all(a - b > NOISE_AUC for a, b in pairs):
+    if all(beats(a, b) for a, b in pairs):
         return "holds"
-    if any(b - a > NOISE_AUC for a, b in pairs):
+    if any(beats(b, a) for a, b in pairs):
         return "reversed"
     return "tie"
 
@@ -67,9 +67,9 @@ def verdict(report_order: str, best_order: str | None, best_name: str | None) ->
     return "not reproduced"
 
 
-def _cells(seeds: pd.DataFrame, higher: str, lower: str, score_of) -> tuple[list[tuple[float, float]], str, int]:
-    """Mean AUCs (higher-claimed, lower-claimed) per set, their text, and in how many seed x set cells the order
-    holds by more than the noise margin."""
+def _cells(seeds: pd.DataFrame, higher: str, lower: str, score_of) -> tuple[list[tuple[float, float]], str]:
+    """Mean AUCs (higher-claimed, lower-claimed) per set, and their text with the number of seed x set cells where
+    the order holds by more than the noise margin."""
     hi, lo = _per_seed(seeds, higher, score_of(higher)), _per_seed(seeds, lower, score_of(lower))
     pairs, text = [], []
     for dataset in SETS:
@@ -79,13 +79,13 @@ def _cells(seeds: pd.DataFrame, higher: str, lower: str, score_of) -> tuple[list
     joined = hi.add_suffix("_hi").join(lo.add_suffix("_lo"), how="inner")
     cells = sum(int(joined[f"{d}_hi"].sub(joined[f"{d}_lo"]).gt(NOISE_AUC).sum()) for d in SETS if f"{d}_hi" in joined)
     total = sum(int(joined[f"{d}_hi"].notna().sum()) for d in SETS if f"{d}_hi" in joined)
-    return pairs, "; ".join(text) + f" (ahead by > {NOISE_AUC} in {cells} of {total} seed x set cells)", cells
+    return pairs, "; ".join(text) + f" (ahead by > {NOISE_AUC} in {cells} of {total} seed x set cells)"
 
 
 def _order_row(seeds, claim, report_value, higher, lower) -> dict:
-    report_pairs, report_text, _ = _cells(seeds, higher, lower, REPORT_SCORE.get)
+    report_pairs, report_text = _cells(seeds, higher, lower, REPORT_SCORE.get)
     best = {m: best_score(seeds, m) for m in (higher, lower)}
-    best_pairs, best_text, _ = _cells(seeds, higher, lower, best.get)
+    best_pairs, best_text = _cells(seeds, higher, lower, best.get)
     changed = any(best[m] != REPORT_SCORE[m] for m in best)
     names = ", ".join(f"{m} {SCORE_NAMES.get(best[m], best[m])}" for m in (higher, lower))
     best_name = " / ".join(sorted({SCORE_NAMES.get(best[m], best[m]) for m in best if best[m] != REPORT_SCORE[m]}))

@@ -41,6 +41,8 @@ def test_beats_and_ties_use_the_noise_margin():
     assert claims.ties(0.86, 0.85) and not claims.ties(0.90, 0.85)
     assert not claims.beats(float("nan"), 0.5) and not claims.ties(None, 0.5)
     assert claims.beats(0.52, 0.5, margin=0.01)
+    assert claims.about(0.925, 0.92) and not claims.about(0.935, 0.92) and claims.about(0.932, 0.92, tolerance=0.015)
+    assert not claims.about(None, 0.92)
 
 
 def test_claims_are_strict_only_on_the_stored_run_configuration(monkeypatch):
