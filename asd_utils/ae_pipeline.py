@@ -35,7 +35,8 @@ from .features import LogMelParams, stack_frames
 from .models import VAE, DcaseBaselineAE, as_autoencoder
 from .scoring import reconstruction_scores
 from .training import StackedFrames, TrainingHistory, fit
-from .utils import atomic_path, resolve_device, set_seed
+from .devices import as_device, model_on, to_device
+from .utils import atomic_path, set_seed
 
 CHECKPOINT_FORMAT = "asd_course.autoencoder.v1"
 #: model key -> (name in tables and files, class, constructor arguments); the keys of profiles.AE_TRAINING
@@ -128,7 +129,7 @@ def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, lis
          "scores": [n_test] mean reconstruction errors (NaN without test clips), "seconds": training time}
     """
     name = name or MODEL_SPECS[check_model_keys([key])[0]][0]
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = as_device(device)
     train_ids = np.asarray(train_ids).astype(str)
     test_ids = None if test_ids is None else np.asarray(test_ids).astype(str)
     n_test = 0 if test_logmels is None else len(test_logmels)
@@ -171,12 +172,12 @@ def clip_scores(model, logmels, mean, std, aggregate: Callable[[np.ndarray], flo
     ``logmels`` is ``[clips, n_mels, T]``; ``mean``/``std`` are the model's standardisation statistics (or ``None``).
     With ``aggregate=np.mean`` this equals :func:`asd_utils.scoring.reconstruction_scores`.
     """
-    device = resolve_device(device) if isinstance(device, str) else device
     out = []
-    for logmel in logmels:
-        x = logmel if mean is None else (logmel - mean[:, None]) / std[:, None]
-        vectors = torch.from_numpy(np.ascontiguousarray(stack_frames(x, frames))).to(device)
-        out.append(aggregate(model.to(device).reconstruction_error(vectors).cpu().numpy()))
+    with model_on(model, device) as device, torch.no_grad():
+        for logmel in logmels:
+            x = logmel if mean is None else (logmel - mean[:, None]) / std[:, None]
+            vectors = to_device(torch.from_numpy(np.ascontiguousarray(stack_frames(x, frames))), device)
+            out.append(aggregate(model.reconstruction_error(vectors).cpu().numpy()))
     return np.array(out)
 
 

@@ -46,7 +46,8 @@ from .metrics import evaluate_scores
 from .models import ResNet50Baseline, SepSTgramNet, STgramNet, as_classifier, count_parameters
 from .scoring import classifier_scores
 from .training import RandomCrops, TensorBatches, TrainingHistory, fit
-from .utils import atomic_path, resolve_device
+from .devices import as_device, model_on, to_device
+from .utils import atomic_path
 
 CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNet, "sepstgramnet": SepSTgramNet}
 #: score key of :func:`asd_utils.scoring.classifier_scores` -> the name used in tables and metrics.json
@@ -185,19 +186,19 @@ def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch
     stop = len(inputs) if stop is None else stop
     for start in range(0, stop, batch_size):
         end = min(start + batch_size, stop)
-        wave = None if inputs.waves is None else torch.as_tensor(inputs.waves[start:end]).to(device)
-        yield wave, _standardised(inputs.logmels[start:end], norm).to(device)
+        wave = None if inputs.waves is None else to_device(torch.as_tensor(inputs.waves[start:end]), device)
+        yield wave, to_device(_standardised(inputs.logmels[start:end], norm), device)
 
 
 def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[float, float], device="cpu",
                       batch_size: int = 16) -> np.ndarray:
     """Backbone features ``[N, 2048]`` of a frozen :class:`ResNet50Baseline`, computed once (eval mode, no grad)."""
-    model.to(device).eval()
+    model.eval()
     logmels = _standardised(inputs.logmels, norm)
     out = []
-    with torch.no_grad():
+    with model_on(model, device) as device, torch.no_grad():
         for start in range(0, len(logmels), batch_size):
-            out.append(model.embed(logmels[start:start + batch_size].to(device)).cpu())
+            out.append(model.embed(to_device(logmels[start:start + batch_size], device)).cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, model.embedding_dim), dtype=np.float32)
 
 
@@ -214,7 +215,7 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
     the network still scores whole clips. ``cosine_decay``, ``on_epoch``: see :func:`asd_utils.training.fit`;
     ``label_smoothing``: see ``MachineIdClassifier.loss``.
     """
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = as_device(device)
     labels = torch.as_tensor(np.asarray(classes), dtype=torch.long)
     started = time.perf_counter()
     fold = None
@@ -283,15 +284,15 @@ def recalibrate_batchnorm(model, inputs: ClipInputs, norm: tuple[float, float], 
     layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not layers:
         return 0
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = as_device(device)
     momenta = [m.momentum for m in layers]
     for layer in layers:
         layer.reset_running_stats()
         layer.momentum = None  # cumulative moving average = exact mean over the batches seen
-    model.to(device).train()
+    model.train()
     # full batches only (each batch counts equally in the average), unless there are fewer clips than one batch
     stop = len(inputs) - len(inputs) % batch_size if len(inputs) >= batch_size else len(inputs)
-    with torch.no_grad():
+    with model_on(model, device) as device, torch.no_grad():
         for wave, logmel in _network_inputs(inputs, norm, device, batch_size, stop):
             model(wave=wave, logmel=logmel)
     for layer, momentum in zip(layers, momenta):
@@ -306,13 +307,12 @@ def predict(model, inputs: ClipInputs, norm: tuple[float, float], device="auto",
 
     ``embeddings`` (a frozen baseline's precomputed features) skips the backbone and runs only the head.
     """
-    device = resolve_device(device) if isinstance(device, str) else device
-    model.to(device).eval()
+    model.eval()
     logits, embeds = [], []
-    with torch.no_grad():
+    with model_on(model, device) as device, torch.no_grad():
         if embeddings is not None:  # the head only, on precomputed backbone features
             features = torch.as_tensor(np.asarray(embeddings), dtype=torch.float32).split(batch_size)
-            batches = ((model.classify(emb.to(device)), emb) for emb in features)
+            batches = ((model.classify(to_device(emb, device)), emb) for emb in features)
         else:
             batches = (model(wave=wave, logmel=logmel) for wave, logmel in
                        _network_inputs(inputs, norm, device, batch_size))
@@ -438,7 +438,7 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     train_classes = class_indices(train.table["machine_id"], mapping)
     test_classes = class_indices(test.table["machine_id"], mapping)
     norm = logmel_stats(train.logmels)
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = as_device(device)
     started = time.perf_counter()
     frozen = frozen_embeddings(model, train, norm, device) if _is_frozen_baseline(model) else None
     embedding_seconds = time.perf_counter() - started
@@ -528,7 +528,7 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
     model.load_state_dict(checkpoint["state_dict"])
     model.spec = {k: checkpoint[k] for k in ("kind", "num_classes", "options")}
-    return model.to(resolve_device(device) if isinstance(device, str) else device).eval(), checkpoint
+    return model.to(as_device(device)).eval(), checkpoint
 
 
 def rescore(checkpoint_path, test_table: pd.DataFrame, cache_dir="data/cache", device="auto") -> ClassifierRun:
@@ -541,7 +541,7 @@ def rescore(checkpoint_path, test_table: pd.DataFrame, cache_dir="data/cache", d
     """
     from .ae_pipeline import checkpoint_feature_params
 
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = as_device(device)
     model, checkpoint = load_classifier(checkpoint_path, device=device)
     classes = list(checkpoint["classes"])
     mapping = {machine_id: index for index, machine_id in enumerate(classes)}

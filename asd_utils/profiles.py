@@ -66,8 +66,8 @@ def default_data_root(profile: str, seed: int = 0) -> str:
 
 
 # Papermill parameters per profile: {profile: {"all": {...}, "03": {...}, ...}}. "all" applies to every notebook,
-# a two-digit key to the notebook with that prefix (it wins over "all"). The notebooks' own defaults ARE the course
-# values, so `course` only names itself. The runner adds DATA_ROOT, OUTPUT_DIR, DEVICE and SEED itself and passes
+# a two-digit key to the notebook with that prefix (it wins over "all"). Training settings are not here: each
+# notebook takes them from its PROFILE's recipe (CLASSIFIER_TRAINING, AE_TRAINING). The runner adds DATA_ROOT, OUTPUT_DIR, DEVICE and SEED itself and passes
 # only the names a notebook declares in its `parameters` cell. Values must be literals (str, int, float, bool).
 NOTEBOOK_PARAMETERS: dict[str, dict[str, dict]] = {
     "tiny": {
@@ -76,9 +76,6 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, dict]] = {
         "01": {},
         "02": {"N_TIMING_CLIPS": 8},
         "03": {},
-        "04": {"N_TRAIN_PER_ID": 4, "EPOCHS": 1, "BATCH_SIZE": 4, "LEARNING_RATE": 1e-3},
-        "05": {"N_TRAIN_PER_ID": 4, "EPOCHS": 1, "BATCH_SIZE": 4, "LEARNING_RATE": 1e-3},
-        "06": {"N_TRAIN_PER_ID": 4, "EPOCHS": 1, "BATCH_SIZE": 4, "LEARNING_RATE": 1e-3},
         "07": {"N_BOOTSTRAP": 20},
     },
     "course": {"all": {"PROFILE": "course"}},
@@ -98,15 +95,14 @@ def notebook_parameters(profile: str, notebook_stem: str) -> dict:
     return {**table.get("all", {}), **table.get(prefix, {})}
 
 
-# Training settings of the machine-id classifiers (notebooks 04-06), per profile and model. `dcase` is the course
-# report's Table I (Team 42: ResNet50 10 epochs / batch 32 / lr 1e-3, STgramNet 10 / 4 / 1e-4, SepSTgramNet 9 / 4 /
-# 1e-3, ImageNet-initialised backbones, whole clips, constant learning rate, plain cross-entropy). `course` trains
-# from random weights on 2 CPU cores in about a minute per network: random 2 s crops (crop_frames 64), batch 16,
-# Adam at 1e-3 with a cosine decay to 0, label smoothing 0.1, 10 epochs for every network (SepSTgramNet's Eq. 1 was
-# worse at 15 on generator seeds 0-2: notebook 06, section 7); notebook 05 explains each choice. `tiny` only checks
-# that the code runs. The notebooks' parameter defaults are the `course` values and NOTEBOOK_PARAMETERS["tiny"]
-# repeats the `tiny` ones (tests/test_classifiers.py checks both). n_train_per_id = 0 uses every training clip;
-# crop_frames = 0 whole clips.
+# Training recipes of the machine-id classifiers (notebooks 04-06), per profile and model: every notebook reads its
+# recipe from here through classifier_recipe(PROFILE, ...), and its parameters only override single options.
+# `dcase` is the course report's Table I (Team 42: ResNet50 10 epochs / batch 32 / lr 1e-3, STgramNet 10 / 4 / 1e-4,
+# SepSTgramNet 9 / 4 / 1e-3, ImageNet-initialised backbones, whole clips, constant learning rate, plain
+# cross-entropy). `course` trains from random weights on a laptop CPU: random 2 s crops (crop_frames 64), batch 16,
+# Adam at 1e-3 with a cosine decay to 0, label smoothing 0.1, 10 epochs for every network (notebook 05 explains each
+# choice, notebook 06 section 7 why not more epochs). `tiny` only checks that the code runs.
+# n_train_per_id = 0 uses every training clip; crop_frames = 0 whole clips.
 CLASSIFIER_NOTEBOOKS = {"04": "resnet50", "05": "stgramnet", "06": "sepstgramnet"}
 CLASSIFIER_TRAINING: dict[str, dict[str, dict]] = {
     "tiny": {
@@ -131,20 +127,39 @@ CLASSIFIER_TRAINING: dict[str, dict[str, dict]] = {
 }
 
 
-def classifier_notebook_parameters(profile: str, notebook: str) -> dict:
-    """Papermill parameters (``N_TRAIN_PER_ID``, ``EPOCHS``, ``BATCH_SIZE``, ``LEARNING_RATE``, ``PRETRAINED`` when set)
-    of classifier notebook ``"04"``, ``"05"`` or ``"06"`` under ``profile``, from :data:`CLASSIFIER_TRAINING`.
+#: every option of a classifier recipe, with the value a profile that does not name it gets
+RECIPE_DEFAULTS = {"n_train_per_id": 0, "epochs": 10, "batch_size": 16, "learning_rate": 1e-3, "pretrained": False,
+                   "crop_frames": 0, "cosine_decay": False, "label_smoothing": 0.0}
+
+
+def classifier_recipe(profile: str, notebook: str, **overrides) -> dict:
+    """The training recipe of classifier notebook ``"04"``, ``"05"`` or ``"06"`` under ``profile``
+    (:data:`CLASSIFIER_TRAINING`, completed by :data:`RECIPE_DEFAULTS`), with ``overrides`` applied.
+
+    An override is a recipe option in upper or lower case (``EPOCHS=3`` or ``epochs=3``); ``None`` keeps the
+    profile's value, so a notebook passes its parameters as they are and only the ones a student set win. An
+    unknown option is a ``ValueError`` naming the known ones. This is how ``PROFILE`` selects the training settings
+    in every notebook, and why ``run --profile dcase`` and ``PROFILE = "dcase"`` train the same way.
 
     Introduced in: notebooks/04_resnet_baseline.ipynb
     """
-    synth_sizes(profile)
-    settings = CLASSIFIER_TRAINING[profile][CLASSIFIER_NOTEBOOKS[str(notebook)[:2]]]
-    return {key.upper(): value for key, value in settings.items()}
+    synth_sizes(profile)  # clear error for an unknown profile
+    recipe = {**RECIPE_DEFAULTS, **CLASSIFIER_TRAINING[profile][CLASSIFIER_NOTEBOOKS[str(notebook)[:2]]]}
+    for name, value in overrides.items():
+        key = name.lower()
+        if key not in recipe:
+            raise ValueError(f"{name!r} is not a training option; expected one of {', '.join(sorted(recipe))}")
+        if value is not None:
+            recipe[key] = type(recipe[key])(value) if isinstance(recipe[key], float) else value
+    return recipe
 
 
-# the dcase profile runs the classifier notebooks with the report's settings
-for _notebook in CLASSIFIER_NOTEBOOKS:
-    NOTEBOOK_PARAMETERS["dcase"].setdefault(_notebook, classifier_notebook_parameters("dcase", _notebook))
+def describe_recipe(profile: str, notebook: str, recipe: dict) -> str:
+    """One line naming the profile and every option of ``recipe``, marking those that differ from the profile's
+    recipe for ``notebook`` (set by hand through a notebook parameter)."""
+    default = classifier_recipe(profile, notebook)
+    marked = [f"{key} {value}" + (" (set by hand)" if value != default[key] else "") for key, value in recipe.items()]
+    return f"training recipe of the {profile!r} profile: " + ", ".join(marked)
 
 
 # Training settings of the autoencoders (notebook 03), per profile and model. `dcase` is the course report's table

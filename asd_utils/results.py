@@ -7,8 +7,6 @@
   evaluation ids, from the development results.
 * :data:`LITERATURE_RESULTS`: the one table of results on the REAL DCASE 2020 slider data from the literature, with
   the layouts the notebooks show (:func:`report_table_i`, :func:`literature_per_id`).
-* :data:`RESULT_FLOORS`, :func:`check_floor`: the least each trained model must reach on the course profile (the
-  notebooks' checked cells assert them, so a broken model fails ``make test``).
 
 Introduced in: notebooks/00_getting_started.ipynb (summary) and notebooks/07_results_and_submission.ipynb (choice)
 """
@@ -50,51 +48,6 @@ LITERATURE_RESULTS = pd.DataFrame(
     columns=["source", "model", "dev_auc", "eval_auc", "dev_pauc", "auc_id_00", "pauc_id_00", "auc_id_02",
              "pauc_id_02", "auc_id_04", "pauc_id_04", "training"])
 TEAM_42, OFFICIAL_BASELINE = "Team 42 report, Table I", "DCASE 2020 official baseline"
-
-#: The least a working model reaches, ``{name: (what is measured, floor)}``, asserted by the checked cells of notebooks
-#: 03-07 (:func:`check_floor`). Each floor is about 0.1 below the lowest value measured on the synthetic course data
-#: (generator seeds 0-2, ``benchmarks/bench_seeds.py``, README "Results"; the id accuracies on seed 0 only, in the
-#: notebooks' stored outputs) and well above what a model that learnt nothing gets (AUC 0.5, id accuracy 1/6):
-#: DCASE AE mean error 0.884-0.908 (dev) and 0.865-0.942 (eval, notebook 07); ResNet50 1-softmax 0.660-0.703 and id
-#: accuracy 0.961; STgramNet (CE) Mahalanobis 0.937-0.951 (dev), 0.927-0.951 (eval) and id accuracy 0.983;
-#: SepSTgramNet (CE) Mahalanobis 0.886-0.927 and id accuracy 0.972 (10 epochs). Notebook 07's classifier floor is the eval floor
-#: of STgramNet (CE) Mahalanobis, the classifier chosen on dev in every measured seed.
-RESULT_FLOORS: dict[str, tuple[str, float]] = {
-    "dcase_ae": ("DCASE AE (Sequential) mean AUC", 0.78),
-    "resnet50_softmax": ("ResNet50 · 1-softmax mean AUC", 0.56),
-    "resnet50_id_accuracy": ("ResNet50 id accuracy (test clips)", 0.70),
-    "stgramnet_mahalanobis": ("STgramNet (CE) · Mahalanobis mean AUC", 0.83),
-    "stgramnet_id_accuracy": ("STgramNet (CE) id accuracy (test clips)", 0.80),
-    "sepstgramnet_mahalanobis": ("SepSTgramNet (CE) · Mahalanobis mean AUC", 0.75),
-    "sepstgramnet_id_accuracy": ("SepSTgramNet (CE) id accuracy (test clips)", 0.80),
-    "submitted_ae_eval": ("submitted autoencoder: eval mean AUC", 0.76),
-    "submitted_classifier_eval": ("submitted classifier: eval mean AUC", 0.82),
-}
-#: the profiles whose results :func:`check_floor` asserts (``tiny`` trains for seconds: its results mean nothing)
-FLOOR_PROFILES = ("course", "dcase")
-
-
-def check_floor(name: str, value: float | None, profile: str) -> str:
-    """Assert that ``value`` reaches the floor :data:`RESULT_FLOORS` ``[name]`` and return a line to print that does not
-    depend on the value (``"<what> >= <floor>: True"``), so that nbval can compare it.
-
-    On a profile outside :data:`FLOOR_PROFILES`, or with ``value`` None (the model was not run), nothing is asserted
-    and the line says so instead (nbval then sees a changed output). Raises AssertionError naming the model, the
-    value and the floor when ``value`` is below it (or NaN).
-
-    Introduced in: notebooks/03_autoencoder_baselines.ipynb
-    """
-    what, floor = RESULT_FLOORS[name]
-    line = f"{what} >= {floor:.2f}: "
-    if profile not in FLOOR_PROFILES:
-        return line + f"not checked on the {profile!r} profile"
-    if value is None:
-        return line + "not checked (no result)"
-    if not float(value) >= floor:
-        raise AssertionError(f"{what} is {float(value):.3f}, below its floor {floor:.2f} on the {profile!r} profile "
-                             "(asd_utils.results.RESULT_FLOORS): the model is broken, or the parameters were changed")
-    return line + "True"
-
 
 def report_table_i() -> pd.DataFrame:
     """Team 42's Table I (real data): index model, columns ``training``, ``dev AUC``, ``eval AUC`` (notebooks 04-06)."""

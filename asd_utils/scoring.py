@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .devices import model_on, to_device
 from .training import StackedFrames
 
 
@@ -30,13 +31,13 @@ def reconstruction_scores(model: torch.nn.Module, log_mels, frames: int = 5, mea
     """
     vectors = StackedFrames(log_mels, frames=frames, mean=mean, std=std)
     per_clip = vectors.vectors_per_clip
-    model.eval().to(device)
+    model.eval()
     scores = np.empty(len(vectors) // per_clip, dtype=np.float64)
-    with torch.no_grad():
+    with model_on(model, device) as device, torch.no_grad():
         for start in range(0, len(scores), clips_per_batch):
             stop = min(start + clips_per_batch, len(scores))
             (x,) = vectors.batch(torch.arange(start * per_clip, stop * per_clip))
-            errors = model.reconstruction_error(x.to(device)).reshape(stop - start, per_clip)
+            errors = model.reconstruction_error(to_device(x, device)).reshape(stop - start, per_clip)
             scores[start:stop] = errors.mean(dim=1).double().cpu().numpy()
     return scores
 

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .utils import resolve_device
+from .devices import as_device, model_on, to_device
 
 
 class StackedFrames:
@@ -121,7 +121,7 @@ def _mean_loss(model, source, indices, loss_fn, batch_size, device) -> float:
     with torch.no_grad():
         for start in range(0, len(indices), batch_size):
             idx = indices[start:start + batch_size]
-            batch = tuple(t.to(device) for t in source.batch(idx))
+            batch = tuple(to_device(t, device) for t in source.batch(idx))
             total += float(loss_fn(model, batch)) * len(idx)
             count += len(idx)
     return total / max(count, 1)
@@ -145,53 +145,55 @@ def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tupl
     """
     if epochs < 0 or batch_size < 1:
         raise ValueError(f"epochs must be >= 0 and batch_size >= 1, got epochs={epochs}, batch_size={batch_size}")
-    device = resolve_device(device) if isinstance(device, str) else device
-    model.to(device)
-    generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(source), generator=generator)
-    n_val = int(round(val_fraction * len(source)))
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    if len(train_idx) == 0:
-        raise ValueError("no training items left after the validation split")
-    params = [p for p in (parameters if parameters is not None else model.parameters()) if p.requires_grad]
-    optimiser = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
-    history = TrainingHistory()
-    n_batches = (len(train_idx) + batch_size - 1) // batch_size
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(epochs * n_batches, 1))
-                 if cosine_decay else None)
-    bar = None
-    if progress and os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes"):
-        # tqdm's notebook bars ignore TQDM_DISABLE, so headless runs (papermill, nbval) check it here
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs * n_batches, desc=desc, unit="batch")
-    started = time.perf_counter()
-    for epoch in range(epochs):
-        model.train()
-        shuffled = train_idx[torch.randperm(len(train_idx), generator=generator)]
-        running, seen = 0.0, 0
-        for start in range(0, len(shuffled), batch_size):
-            idx = shuffled[start:start + batch_size]
-            batch = tuple(t.to(device) for t in source.batch(idx))
-            loss = loss_fn(model, batch)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            if scheduler is not None:
-                scheduler.step()
-            running += float(loss.detach()) * len(idx)
-            seen += len(idx)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{running / seen:.4f}")
-        history.train_loss.append(running / seen)
-        if n_val:
-            history.val_loss.append(_mean_loss(model, source, val_idx, loss_fn, batch_size, device))
-        if on_epoch is not None:
-            history.epoch_metrics.append(on_epoch(model, epoch))
+    with model_on(model, device) as device:  # back where it was afterwards (asd_utils.devices)
+        generator = torch.Generator().manual_seed(seed)
+        order = torch.randperm(len(source), generator=generator)
+        n_val = int(round(val_fraction * len(source)))
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        if len(train_idx) == 0:
+            raise ValueError("no training items left after the validation split")
+        params = [p for p in (parameters if parameters is not None else model.parameters()) if p.requires_grad]
+        optimiser = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
+        history = TrainingHistory()
+        n_batches = (len(train_idx) + batch_size - 1) // batch_size
+        scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(epochs * n_batches, 1))
+                     if cosine_decay else None)
+        bar = None
+        if progress and os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes"):
+            # tqdm's notebook bars ignore TQDM_DISABLE, so headless runs (papermill, nbval) check it here
+            from tqdm.auto import tqdm
+            bar = tqdm(total=epochs * n_batches, desc=desc, unit="batch")
+        started = time.perf_counter()
+        for epoch in range(epochs):
             model.train()
-    if bar is not None:
-        bar.close()
-    model.eval()
-    history.seconds = time.perf_counter() - started
+            shuffled = train_idx[torch.randperm(len(train_idx), generator=generator)]
+            # the running loss stays on the device: reading it every step would wait for the GPU each time
+            running, seen = 0.0, 0
+            total_dtype = torch.float32 if device.type == "mps" else torch.float64  # (MPS has no float64)
+            for start in range(0, len(shuffled), batch_size):
+                idx = shuffled[start:start + batch_size]
+                batch = tuple(to_device(t, device) for t in source.batch(idx))
+                loss = loss_fn(model, batch)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                if scheduler is not None:
+                    scheduler.step()
+                running = running + loss.detach().to(total_dtype) * len(idx)
+                seen += len(idx)
+                if bar is not None:
+                    bar.update(1)
+            history.train_loss.append(float(running) / seen)
+            if bar is not None:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{history.train_loss[-1]:.4f}")
+            if n_val:
+                history.val_loss.append(_mean_loss(model, source, val_idx, loss_fn, batch_size, device))
+            if on_epoch is not None:
+                history.epoch_metrics.append(on_epoch(model, epoch))
+                model.train()
+        if bar is not None:
+            bar.close()
+        model.eval()
+        history.seconds = time.perf_counter() - started
     return history
 

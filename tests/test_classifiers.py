@@ -247,15 +247,18 @@ def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
     assert all(torch.equal(v, dict(model.named_parameters())[k]) for k, v in weights.items())
 
 
-def test_classifier_settings_match_the_notebooks_and_the_report():
+def test_classifier_recipes_match_the_report_and_the_notebooks_take_them_whole():
     report = profiles.CLASSIFIER_TRAINING["dcase"]
     assert (report["resnet50"]["epochs"], report["resnet50"]["batch_size"], report["resnet50"]["learning_rate"]) == (10, 32, 1e-3)
     assert (report["stgramnet"]["epochs"], report["stgramnet"]["batch_size"], report["stgramnet"]["learning_rate"]) == (10, 4, 1e-4)
     assert (report["sepstgramnet"]["epochs"], report["sepstgramnet"]["batch_size"],
             report["sepstgramnet"]["learning_rate"]) == (9, 4, 1e-3)
-    for number in profiles.CLASSIFIER_NOTEBOOKS:
-        assert profiles.NOTEBOOK_PARAMETERS["tiny"][number] == profiles.classifier_notebook_parameters("tiny", number)
-        assert profiles.notebook_parameters("dcase", f"{number}_x")["EPOCHS"] == report[profiles.CLASSIFIER_NOTEBOOKS[number]]["epochs"]
+    recipe = profiles.classifier_recipe("dcase", "05", EPOCHS=None, batch_size=8, LEARNING_RATE=1)
+    assert recipe["epochs"] == 10 and recipe["batch_size"] == 8 and recipe["learning_rate"] == 1.0
+    assert set(recipe) == set(profiles.RECIPE_DEFAULTS) and recipe["pretrained"] is True
+    assert profiles.classifier_recipe("course", "04")["crop_frames"] == 0  # whole clips unless the profile says so
+    with pytest.raises(ValueError, match="EPOCH.*not a training option.*epochs"):
+        profiles.classifier_recipe("course", "05", EPOCH=3)
     notebooks = {path.name[:2]: path for path in list_notebooks() if path.name[:2] in profiles.CLASSIFIER_NOTEBOOKS}
     if not notebooks:
         pytest.skip("notebooks 04-06 do not exist yet")
@@ -263,9 +266,10 @@ def test_classifier_settings_match_the_notebooks_and_the_report():
 
     for number, path in notebooks.items():
         declared = papermill.inspect_notebook(str(path))
-        for name, value in profiles.classifier_notebook_parameters("course", number).items():
-            assert name in declared, f"{path.name} does not declare {name}"
-            assert eval(declared[name]["default"]) == value, f"{path.name}: {name} default differs from the course profile"
+        for name in profiles.classifier_recipe("course", number):
+            if name.upper() in declared:  # a recipe option a notebook exposes defaults to its PROFILE's value
+                assert declared[name.upper()]["default"] == "None", f"{path.name}: {name.upper()} must default to None"
+        assert "classifier_recipe(PROFILE" in path.read_text(), f"{path.name} does not read its PROFILE's recipe"
 
 
 def test_level_free_inputs_make_every_classifier_blind_to_the_clip_gain():

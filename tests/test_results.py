@@ -218,24 +218,3 @@ def test_literature_tables_come_from_the_one_table():
     assert set(per_id.index[:4]) <= {name for name, _, _ in MODEL_SPECS.values()}  # 03 matches its models by name
 
 
-def test_check_floor_asserts_on_the_course_and_dcase_profiles_only():
-    what, floor = results.RESULT_FLOORS["dcase_ae"]
-    assert results.check_floor("dcase_ae", floor, "course") == f"{what} >= {floor:.2f}: True"
-    assert results.check_floor("dcase_ae", 0.99, "dcase") == f"{what} >= {floor:.2f}: True"
-    for bad in (floor - 0.001, 0.5, float("nan")):
-        with pytest.raises(AssertionError, match=rf"DCASE AE \(Sequential\) mean AUC is .* below its floor {floor:.2f}"):
-            results.check_floor("dcase_ae", bad, "course")
-    assert results.check_floor("dcase_ae", 0.5, "tiny") == f"{what} >= {floor:.2f}: not checked on the 'tiny' profile"
-    assert results.check_floor("dcase_ae", None, "course").endswith("not checked (no result)")
-    with pytest.raises(KeyError):
-        results.check_floor("no such model", 0.9, "course")
-
-
-def test_result_floors_lie_between_chance_and_the_measured_results():
-    # chance: AUC 0.5, id accuracy 1/6; every floor at least 0.1 below the lowest value of seeds 0-2 (README)
-    lowest = {"dcase_ae": 0.884, "resnet50_softmax": 0.660, "resnet50_id_accuracy": 0.961,
-              "stgramnet_mahalanobis": 0.937, "stgramnet_id_accuracy": 0.983, "sepstgramnet_mahalanobis": 0.855,
-              "sepstgramnet_id_accuracy": 0.994, "submitted_ae_eval": 0.865, "submitted_classifier_eval": 0.927}
-    assert set(lowest) == set(results.RESULT_FLOORS)
-    for name, (_, floor) in results.RESULT_FLOORS.items():
-        assert 0.55 <= floor <= lowest[name] - 0.1 + 1e-9, name
