@@ -8,7 +8,9 @@ or *checked* against it (``tests/test_colab.py``):
   cell cannot import this module before it has cloned the repository: it carries its own copy of the name).
 
 A fork runs ``python -m asd_utils set-repo OWNER/NAME`` once: it rewrites :data:`COURSE_REPO` here and every copy in
-the notebooks and the README (plain text replacement, so stored outputs stay as they are).
+the notebooks and the README - only where the name is held (the ``COURSE_REPO = "..."`` lines and the Colab badge
+links), never the same text elsewhere (a ``DATA_ROOT`` default, prose), so set-repo and back restores every file
+byte for byte. Names that are not a GitHub OWNER/NAME are refused.
 
 Introduced in: notebooks/00_getting_started.ipynb
 """
@@ -16,14 +18,17 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 from pathlib import Path
 
-from .utils import repo_root
+from .paths import path_component
+from .utils import atomic_path, repo_root
 
 #: GitHub ``owner/name`` of the course repository: the one line a fork changes (``python -m asd_utils set-repo``).
 COURSE_REPO = "asd-course/slider-asd-course"
 
-_REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# GitHub's rules: an owner is letters, digits and single inner hyphens (at most 39); a name letters, digits, . _ -
+_REPO_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
 #: The Colab set-up cell; ``{repo}`` is replaced by the repository name. It prints nothing when it succeeds and
 #: nothing locally; a failed clone or install prints what went wrong and stops "Run all" without a traceback.
 SETUP_CELL_TEMPLATE = '''\
@@ -50,8 +55,15 @@ if "google.colab" in sys.modules and importlib.util.find_spec("asd_utils") is No
 
 def check_repo(repo: str) -> str:
     """``repo`` if it looks like a GitHub ``owner/name``, else a ``ValueError`` that says what is expected."""
-    if not _REPO_PATTERN.match(repo or ""):
+    if not isinstance(repo, str) or not _REPO_PATTERN.match(repo):
         raise ValueError(f"{repo!r} is not a GitHub repository name: expected OWNER/NAME, e.g. {COURSE_REPO}")
+    owner, name = repo.split("/")
+    path_component(name, "repository name", example="slider-asd-course")  # the Colab cell clones into /content/<name>: no '.' or '..'
+    if name.endswith(".git"):
+        raise ValueError(f"{repo!r}: leave out the '.git' ending, e.g. {owner}/{name[:-4]}")
+    if (repo_root() / repo).exists():
+        raise ValueError(f"{repo!r} is a folder of this repository, not a GitHub repository name: expected "
+                         f"OWNER/NAME of your fork, e.g. {COURSE_REPO}")
     return repo
 
 
@@ -77,17 +89,39 @@ def repo_files(root: Path | None = None) -> list[Path]:
     return [root / "asd_utils" / "colab.py", root / "README.md", *sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
 
 
-def set_repo(new_repo: str, root: Path | None = None, old_repo: str = COURSE_REPO) -> list[Path]:
-    """Replace ``old_repo`` by ``new_repo`` in :func:`repo_files` (text replacement; outputs are kept); return the
-    files that changed. Introduced in: notebooks/00_getting_started.ipynb"""
+def _holders(repo: str) -> list[re.Pattern]:
+    """The places that hold the repository name: the ``COURSE_REPO = "..."`` lines (Python, and JSON-escaped in a
+    notebook) and the Colab badge links."""
+    name = re.escape(repo)
+    return [re.compile(rf'(^COURSE_REPO = "){name}(")', re.M), re.compile(rf'(COURSE_REPO = \\"){name}(\\")'),
+            re.compile(rf"(https://colab\.research\.google\.com/github/){name}(/blob/)")]
+
+
+def current_repo(root: Path | None = None) -> str:
+    """The repository name that ``root``'s ``asd_utils/colab.py`` holds now (after an earlier set-repo, the imported
+    module's constant may be stale)."""
+    path = (Path(root) if root is not None else repo_root()) / "asd_utils" / "colab.py"
+    found = re.search(r'^COURSE_REPO = "([^"]+)"', path.read_text(encoding="utf-8"), re.M) if path.is_file() else None
+    return found.group(1) if found else COURSE_REPO
+
+
+def set_repo(new_repo: str, root: Path | None = None, old_repo: str | None = None) -> list[Path]:
+    """Replace the repository name by ``new_repo`` where :func:`repo_files` hold it (``COURSE_REPO`` lines and
+    badge links only; outputs are kept) and return the files that changed. Each file is written through a temporary
+    name. Introduced in: notebooks/00_getting_started.ipynb"""
     check_repo(new_repo)
+    old_repo = old_repo or current_repo(root)
     changed = []
     for path in repo_files(root):
-        if not path.is_file():
+        if not path.is_file() or new_repo == old_repo:
             continue
-        text = path.read_text(encoding="utf-8")
-        if old_repo in text and new_repo != old_repo:
-            path.write_text(text.replace(old_repo, new_repo), encoding="utf-8")
+        text = original = path.read_text(encoding="utf-8")
+        for pattern in _holders(old_repo):
+            text = pattern.sub(lambda m: m.group(1) + new_repo + m.group(2), text)
+        if text != original:
+            with atomic_path(path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+                shutil.copymode(path, tmp)
             changed.append(path)
     return changed
 
@@ -99,7 +133,8 @@ def set_repo_main(argv: list[str] | None = None) -> int:
                                                  "asd_utils.colab.COURSE_REPO) at another GitHub repository.")
     parser.add_argument("repo", help="GitHub OWNER/NAME of your fork")
     args = parser.parse_args(argv)
-    changed = set_repo(args.repo)
+    old = current_repo()
+    changed = set_repo(args.repo, old_repo=old)
     print(f"{len(changed)} file(s) now name {args.repo}" + (": " + ", ".join(p.name for p in changed) if changed else
-                                                             f" (nothing named {COURSE_REPO})"))
+                                                             f" (nothing named {old})"))
     return 0

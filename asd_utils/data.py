@@ -16,9 +16,9 @@ Introduced in: notebooks/01_data_exploration.ipynb
 from __future__ import annotations
 
 import collections
-import csv
 import hashlib
 import io
+import os
 import re
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from .paths import path_component
 from .utils import resolve_path
 
 SAMPLE_RATE = 16000
@@ -35,6 +36,8 @@ TABLE_COLUMNS = ["path", "file_name", "machine_type", "dataset", "split", "machi
 
 _LABELLED_NAME = re.compile(r"^(normal|anomaly)_(id_\d{2})_(\d{8})\.wav$")
 _UNLABELLED_NAME = re.compile(r"^(id_\d{2})_(\d{8})\.wav$")
+#: Suffixes of audio files: one of these in a split folder that the course does not read is reported, not skipped
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff", ".m4a", ".opus")
 
 
 class DatasetError(ValueError):
@@ -75,22 +78,87 @@ def read_ground_truth(csv_path: str | Path, machine_type: str) -> dict[str, int]
     """Read DCASE's ``eval_data_list.csv``: ``{eval test file name: 0 (normal) or 1 (anomaly)}`` for one machine type.
 
     The file has a line with just a machine type, then ``file_name,original_name,label`` lines for that type.
+    Parsed and validated by :func:`asd_utils.labels.read_ground_truth` (duplicates, labels other than 0/1 and a
+    missing section are refused, naming the rows).
     """
-    csv_path = Path(csv_path)
-    labels: dict[str, int] = {}
-    current = None
-    for line_no, row in enumerate(csv.reader(read_text_file(csv_path).splitlines()), start=1):
-        row = [cell.strip() for cell in row if cell.strip()]
-        if not row:
-            continue
-        if len(row) == 1:
-            current = row[0]
-        elif current == machine_type:
-            try:
-                labels[row[0]] = int(float(row[-1]))
-            except ValueError:
-                raise DatasetError(f"{csv_path}, line {line_no}: expected a 0/1 label last, got {row!r}") from None
-    return labels
+    from .labels import read_ground_truth as parse
+
+    return parse(csv_path, machine_type)
+
+
+def blocking_file(root: str | Path) -> Path | None:
+    """The file (or broken link) that stands where ``root`` or one of its parent folders should be, else None."""
+    root = resolve_path(root)
+    existing = next((p for p in (root, *root.parents) if p.exists() or p.is_symlink()), None)
+    return existing if existing is not None and not existing.is_dir() else None
+
+
+def check_root(root: str | Path) -> Path:
+    """``root`` (absolute) when it is an existing folder; a :class:`DatasetError` saying what it is instead."""
+    root = resolve_path(root)
+    if root.is_dir():
+        return root
+    existing = blocking_file(root) or next((p for p in root.parents if p.exists()), None)
+    how = ("generate the synthetic data with 'python -m asd_utils synth' or download the real data with "
+           "'python -m asd_utils download'")
+    if existing == root:
+        raise DatasetError(f"data root {root} is a file (or a broken link), expected a folder in the DCASE layout; "
+                           f"point DATA_ROOT/--data-root at the folder that holds dev_data/")
+    if existing is not None and not existing.is_dir():
+        raise DatasetError(f"data root {root} cannot exist: {existing} is a file, expected a folder; move that file "
+                           f"away or choose another data root, then {how}")
+    raise DatasetError(f"data root {root} does not exist; {how}")
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a clip (missing link target, folder, permission), or None when it can be."""
+    if path.is_symlink() and not path.exists():
+        return (f"a symbolic link to {os.readlink(path)}, which does not exist (missing target): restore the target "
+                "or delete the link")
+    if path.is_dir():
+        return "a folder, not an audio file: rename or move it"
+    if not path.exists():
+        return "file not found"
+    if not os.access(path, os.R_OK):
+        return "permission denied: make it readable (chmod u+r) or move it out of the data folder"
+    return None
+
+
+def _scan_split(split_dir: Path) -> tuple[list[Path], list[str]]:
+    """The clips of one train/test folder, and what else there looks like a clip but is not used (to report).
+
+    This is the one place that decides what a clip is: a readable file named ``*.wav`` directly in the folder.
+    Other audio files (``.WAV``, ``.flac`` ...), sub-folders holding audio and unreadable ``.wav`` files are reported.
+    """
+    clips, problems = [], []
+    if not split_dir.is_dir():
+        return clips, problems
+    for path in sorted(split_dir.iterdir()):
+        if path.suffix == ".wav":
+            why = _unreadable(path)
+            if why is None:
+                clips.append(path)
+            else:
+                problems.append(f"{path.name}: {why}")
+        elif path.suffix.lower() in AUDIO_SUFFIXES and not path.name.startswith("."):
+            problems.append(f"{path.name} looks like a clip but is not used (the course reads only '*.wav' names): "
+                            "convert it to a 16 kHz mono .wav, or move it out of the data folder")
+        elif path.is_dir() and any(p.suffix.lower() in AUDIO_SUFFIXES for p in path.rglob("*")):
+            problems.append(f"{path.name}/ is a sub-folder with audio files, which are not used (clips lie directly "
+                            f"in {split_dir.name}/): move them up, or out of the data folder")
+    return clips, problems
+
+
+def _check_ids(rows: list[dict], dataset: str, type_dir: Path) -> None:
+    """Every test id must have training clips of its own (a per-id model of its normal sound), checked before any
+    training starts instead of as NaN scores after it."""
+    train = {r["machine_id"] for r in rows if r["dataset"] == dataset and r["split"] == "train"}
+    test = sorted({r["machine_id"] for r in rows if r["dataset"] == dataset and r["split"] == "test"} - train)
+    if test:
+        raise DatasetError(f"{type_dir / 'test'}: test clips of {', '.join(test)} but no training clips of "
+                           f"{'that id' if len(test) == 1 else 'those ids'} in {type_dir / 'train'}; an anomaly "
+                           "score compares a clip with the normal clips of its own machine: add their training "
+                           "clips, or move their test clips out")
 
 
 def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tuple[str, ...] | None = None,
@@ -104,13 +172,14 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
     With ``require=True`` a missing dataset folder or an empty split is an error naming the folder.
     ``datasets=None`` (the default) reads the development data (required) and the evaluation data when its folder
     exists, so a dev-only download (``download --parts dev``) works wherever no evaluation data are needed.
+    Refused, naming the files: anything in a split folder that looks like a clip but cannot be used, an unlabelled
+    name among the development test clips, an evaluation test clip the ground truth does not list, and (with
+    ``require``) test clips of an id without training clips.
     """
-    root = resolve_path(root)
+    machine_type = path_component(machine_type, "machine type")
+    root = check_root(root)
     if datasets is None:
         datasets = ("dev", "eval") if (root / DATASETS["eval"] / machine_type).is_dir() else ("dev",)
-    if not root.is_dir():
-        raise DatasetError(f"data root {root} does not exist; generate the synthetic data with "
-                           "'python -m asd_utils synth' or download the real data with 'python -m asd_utils download'")
     rows = []
     for dataset in datasets:
         type_dir = root / DATASETS[dataset] / machine_type
@@ -123,10 +192,13 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
                                    f"data: {get} --data-root {root}")
             continue
         truth_path = type_dir / GROUND_TRUTH_NAME
-        truth = read_ground_truth(truth_path, machine_type) if truth_path.is_file() else {}
+        truth = read_ground_truth(truth_path, machine_type) if truth_path.is_file() else None
         for split in ("train", "test"):
             split_dir = type_dir / split
-            files = sorted(split_dir.glob("*.wav")) if split_dir.is_dir() else []
+            files, problems = _scan_split(split_dir)
+            if problems:
+                raise DatasetError(f"{split_dir}: {len(problems)} entr{'y' if len(problems) == 1 else 'ies'} that "
+                                   f"cannot be used: {'; '.join(problems[:3])}")
             if not files and require:
                 raise DatasetError(f"no .wav files in {split_dir}")
             for path in files:
@@ -135,14 +207,22 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
                 except DatasetError as err:
                     raise DatasetError(f"{path}: {err}") from None
                 label = parsed["label"]
-                if label is None and path.name in truth:
-                    label = "anomaly" if truth[path.name] else "normal"
                 if split == "train" and label != "normal":
                     raise DatasetError(f"{path}: training clips must be normal ('normal_id_XX_...wav')")
+                if label is None and dataset == "dev":
+                    raise DatasetError(f"{path}: a development test clip without a label in its name (its AUC "
+                                       "could not count it); rename it normal_<name> or anomaly_<name>, or move it out")
+                if label is None and truth is not None:
+                    if path.name not in truth:
+                        raise DatasetError(f"{path}: not listed in {truth_path} (its label is unknown, so an AUC "
+                                           "would silently leave it out); add its row there or move the clip out")
+                    label = "anomaly" if truth[path.name] else "normal"
                 rows.append({"path": str(path), "file_name": path.name, "machine_type": machine_type,
                              "dataset": dataset, "split": split, "machine_id": parsed["machine_id"],
                              "label": label, "y": {"normal": 0.0, "anomaly": 1.0}.get(label, np.nan),
                              "index": parsed["index"]})
+        if require:
+            _check_ids(rows, dataset, type_dir)
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     metadata_path = root / "metadata.csv"
     if metadata_path.is_file() and len(table):
@@ -152,6 +232,10 @@ def dataset_table(root: str | Path, machine_type: str = "slider", datasets: tupl
         except (ValueError, KeyError) as err:  # pandas parser errors are ValueErrors
             raise DatasetError(f"{metadata_path}: not a course metadata.csv ({type(err).__name__}: {err}); restore "
                                "it, or delete it (it is optional: synthetic data only)") from None
+        repeated = metadata["path"][metadata["path"].duplicated()]
+        if len(repeated):  # a merge would turn each such clip into two rows of the table
+            raise DatasetError(f"{metadata_path}: {len(repeated)} path(s) listed twice, e.g. {repeated.iloc[0]}; "
+                               "restore it, or delete it (it is optional: synthetic data only)")
         extra = [c for c in metadata.columns if c == "path" or c not in table.columns]
         table = table.merge(metadata[extra], on="path", how="left")
     return table.sort_values("path", ignore_index=True)
@@ -176,12 +260,13 @@ def load_wav(path: str | Path, sr: int = SAMPLE_RATE, channel: int | None = None
     Every problem raises :class:`DatasetError` naming the file and what was expected.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: file not found")
+    why = _unreadable(path)
+    if why is not None:
+        raise DatasetError(f"{path}: {why}")
     try:
         audio, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError) as err:
-        raise DatasetError(f"{path}: not a readable audio file ({err})") from None
+        raise DatasetError(f"{path}: not a readable audio file ({err}); replace it or move it out") from None
     if file_sr != sr:
         raise DatasetError(f"{path}: sample rate {file_sr} Hz, expected {sr} Hz (resample the data first; "
                            "the course never resamples silently)")
@@ -214,10 +299,13 @@ def clip_length(paths, sr: int = SAMPLE_RATE) -> int:
     """
     lengths = {}
     for path in paths:
+        why = _unreadable(Path(path))
+        if why is not None:
+            raise DatasetError(f"{path}: {why}")
         try:
             lengths[str(path)] = sf.info(str(path)).frames
         except (RuntimeError, sf.LibsndfileError) as err:
-            raise DatasetError(f"{path}: not a readable audio file ({err})") from None
+            raise DatasetError(f"{path}: not a readable audio file ({err}); replace it or move it out") from None
     counts = collections.Counter(lengths.values())
     if len(counts) > 1:
         expected = counts.most_common(1)[0][0]

@@ -24,6 +24,7 @@ Introduced in: notebooks/00_getting_started.ipynb
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -31,7 +32,6 @@ import re
 import shutil
 import socket
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,7 +42,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from asd_utils.utils import atomic_path, cli_path, resolve_path, writable_dir, write_text_atomic
+from asd_utils.paths import DISK_MARGIN_BYTES, _existing, folder_lock, size_text as _size  # noqa: F401 (re-exported)
+from asd_utils.paths import check_disk_space as _check_disk_space
+from asd_utils.unpack import _marker_files, _marker_ok, extract_zip
+from asd_utils.utils import atomic_path, cli_path, positive_seconds, resolve_path, writable_dir, write_text_atomic
 
 ZENODO_BASE_URL = "https://zenodo.org"
 MACHINE_TYPES = ("fan", "pump", "slider", "ToyCar", "ToyConveyor", "valve")
@@ -52,7 +55,6 @@ PART_FOLDERS = {"dev": "dev_data", "eval_train": "eval_data", "eval_test": "eval
 COURSE_SUBSET_IDS = {("slider", "dev"): ("id_00", "id_02", "id_04")}  # the real dev set also has slider id_06
 CHUNK_BYTES = 1 << 20
 RETRY_WAIT_S = 2.0  # seconds before the first retry, doubled each time
-DISK_MARGIN_BYTES = 50 * 2**20
 
 
 class DownloadError(RuntimeError):
@@ -210,10 +212,10 @@ def fetch(entry: RemoteFile, downloads_dir: str | os.PathLike, base_url: str | N
     return final, {"downloaded": True, "bytes": received, "verified": verified}
 
 
-def set_aside(path: Path) -> Path:
-    """Rename ``path`` to ``<name>.rejected`` (or ``.rejected1``, ``.rejected2``, ... if taken) and return the new path."""
+def set_aside(path: Path, label: str = "rejected") -> Path:
+    """Rename ``path`` to ``<name>.<label>`` (or ``.<label>1``, ``.<label>2``, ... if taken) and return the new path."""
     for n in range(1000):
-        target = path.with_name(f"{path.name}.rejected{n or ''}")
+        target = path.with_name(f"{path.name}.{label}{n or ''}")
         if not target.exists():
             os.replace(path, target)
             return target
@@ -285,75 +287,7 @@ def _stream(url: str, part: Path, entry: RemoteFile, progress: bool, timeout: fl
 
 def check_disk_space(folder: str | os.PathLike, needed_bytes: int, what: str) -> int:
     """Raise ``DownloadError`` unless ``folder``'s disk has ``needed_bytes`` (+50 MiB) free; return free bytes."""
-    probe = _existing(Path(folder))
-    free = shutil.disk_usage(probe).free
-    if free < needed_bytes + DISK_MARGIN_BYTES:
-        raise DownloadError(f"Not enough disk space for {what}: need about {_size(needed_bytes)}, only {_size(free)} "
-                            f"free at {probe}. Free some space or choose another --data-root.")
-    return free
-
-
-def _existing(folder: Path) -> Path:
-    """``folder`` or its nearest existing parent (disk usage of a folder not created yet)."""
-    return next(p for p in (folder, *folder.parents) if p.exists())
-
-
-def _size(n: int) -> str:
-    """Bytes for people: GB for the real zips, MB or kB for small files (tests, the ground-truth list)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
-        if n >= scale / 10:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n / 1e3:.1f} kB"
-
-
-def _wanted(member: str, machine_type: str, keep_ids: tuple[str, ...] | None) -> bool:
-    """Is zip member ``<type>/<split>/<file>.wav`` one to extract (and, with a subset, one of ``keep_ids``)?"""
-    if member.endswith("/") or member.startswith("__MACOSX/"):
-        return False
-    parts = member.split("/")
-    if parts[0] != machine_type or ".." in parts or len(parts) < 3:
-        raise ValueError(f"unexpected member {member!r}; expected {machine_type}/train|test/<file>")
-    found = re.search(r"id_\d\d", parts[-1])
-    return keep_ids is None or (found is not None and found.group(0) in keep_ids)
-
-
-def extract_zip(zip_path: Path, dest: Path, machine_type: str, keep_ids: tuple[str, ...] | None) -> list[str]:
-    """Extract the wanted members of ``zip_path`` under ``dest`` through a hidden sibling folder; return them.
-
-    Files are written into ``dest/.extract-<zip>-XXXX`` first (CRC-checked while reading) and moved into place
-    only when all of them are there, so the course never reads a half-written WAV. On failure the temporary
-    folder is removed and a ``ValueError``/``OSError`` propagates.
-    """
-    dest.mkdir(parents=True, exist_ok=True)
-    for stale in dest.glob(f".extract-{zip_path.name}-*"):  # left over by a killed run
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".extract-{zip_path.name}-", dir=dest))
-    try:
-        with zipfile.ZipFile(zip_path) as zf:
-            members = [m for m in zf.infolist() if _wanted(m.filename, machine_type, keep_ids)]
-            check_disk_space(dest, sum(m.file_size for m in members), f"extracting {zip_path.name}")
-            for member in members:
-                out_path = tmp / member.filename
-                out_path.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, open(out_path, "wb") as out:
-                    shutil.copyfileobj(src, out, CHUNK_BYTES)
-        for member in members:
-            (dest / member.filename).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp / member.filename, dest / member.filename)
-        return [m.filename for m in members]
-    except zipfile.BadZipFile as err:
-        raise ValueError(f"corrupt zip ({err})") from err
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _marker_ok(marker: Path, root: Path, name: str, subset: bool) -> bool:
-    try:
-        info = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (info.get("file") == name and info.get("course_subset") == subset
-            and all((root / rel).is_file() for rel in info.get("files", [])))
+    return _check_disk_space(folder, needed_bytes, what, error=DownloadError)
 
 
 def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
@@ -379,6 +313,8 @@ def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
     registry = DCASE2020_REGISTRY if registry is None else registry
     root = resolve_path(data_root)
     downloads = resolve_path(downloads_dir) if downloads_dir is not None else root / "downloads"
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+        raise ValueError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
     say = print if progress else (lambda *a, **k: None)
     summary = {"data_root": str(root), "machine_type": machine_type, "course_subset": course_subset, "parts": {}}
     todo = []
@@ -399,36 +335,41 @@ def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
         check_disk_space(root, needed, f"{len(todo)} DCASE file(s)")
         say(f"Disk: {_size(free)} free at {root}; about {_size(needed)} needed for the known sizes (zip + extracted)"
             + (f", plus {', '.join(unknown)} (size known once the server answers)." if unknown else "."))
-    for p, name, entry, dest, subset, marker in todo:
-        target = dest / machine_type
-        path, info = fetch(entry, downloads, base_url, machine_type=machine_type, target=target,
-                           progress=progress, timeout=timeout, retries=retries)
-        if p == "ground_truth":
-            with atomic_path(target / "eval_data_list.csv") as tmp:
-                shutil.copyfile(path, tmp)
-            files = [f"{PART_FOLDERS[p]}/{machine_type}/eval_data_list.csv"]
-        else:
-            keep_ids = COURSE_SUBSET_IDS[(machine_type, p)] if subset else None
-            try:
-                members = extract_zip(path, dest, machine_type, keep_ids)
-            except (ValueError, OSError) as err:
-                raise DownloadError(f"Could not extract {path}: {err}. Nothing was moved into {target}. "
-                                    + _manual_hint(entry, downloads, target)) from None
-            files = [f"{PART_FOLDERS[p]}/{m}" for m in members]
-            try:  # files an earlier, larger extraction put there but this one does not want (e.g. id_06)
-                old = set(json.loads(marker.read_text(encoding="utf-8")).get("files", [])) - set(files)
-            except (OSError, ValueError):
-                old = set()
-            for rel in old:
-                (root / rel).unlink(missing_ok=True)
-        write_text_atomic(marker, json.dumps({"file": name, "course_subset": subset, "verified": info["verified"],
-                                              "files": sorted(files)}, indent=1))
-        if not keep_zips:
-            path.unlink()
-        summary["parts"][p] = {"file": name, "status": "downloaded" if info["downloaded"] else "reused download",
-                               "url": entry.url(base_url), "verified": info["verified"], "bytes": info["bytes"],
-                               "n_files": len(files), "target": str(target), "zip_kept": keep_zips}
-        say(f"{p}: {name} {summary['parts'][p]['status']} ({info['verified']}), {len(files)} file(s) -> {target}")
+    with folder_lock(root, "--data-root") if todo else contextlib.nullcontext():  # one download per folder
+        for p, name, entry, dest, subset, marker in todo:
+            target = dest / machine_type
+            path, info = fetch(entry, downloads, base_url, machine_type=machine_type, target=target,
+                               progress=progress, timeout=timeout, retries=retries)
+            if p == "ground_truth":
+                placed = target / "eval_data_list.csv"
+                if placed.is_file() and placed.read_bytes() != path.read_bytes():  # e.g. one put there by hand
+                    say(f"ground_truth: the {placed.name} that was in {target} differs from the download; it was "
+                        f"kept as {set_aside(placed, 'before-download').name}")
+                with atomic_path(placed) as tmp:
+                    shutil.copyfile(path, tmp)
+                files = [f"{PART_FOLDERS[p]}/{machine_type}/eval_data_list.csv"]
+            else:
+                keep_ids = COURSE_SUBSET_IDS[(machine_type, p)] if subset else None
+                try:
+                    members = extract_zip(path, dest, machine_type, keep_ids)
+                except (ValueError, OSError) as err:
+                    raise DownloadError(f"Could not extract {path}: {err}. Nothing was moved into {target}. "
+                                        + _manual_hint(entry, downloads, target)) from None
+                files = [f"{PART_FOLDERS[p]}/{m}" for m in members]
+                # files an earlier, larger extraction put there but this one does not want (e.g. id_06): only clips
+                # in this part's own folder, as listed by a marker entry that passes inside()
+                old = set(_marker_files(marker, root, target) or []) - set(files)
+                for rel in sorted(old):
+                    if rel.endswith(".wav"):
+                        (root / rel).unlink(missing_ok=True)
+            record = {"file": name, "course_subset": subset, "verified": info["verified"], "files": sorted(files)}
+            write_text_atomic(marker, json.dumps(record, indent=1))
+            if not keep_zips:
+                path.unlink()
+            summary["parts"][p] = {"file": name, "status": "downloaded" if info["downloaded"] else "reused download",
+                                   "url": entry.url(base_url), "verified": info["verified"], "bytes": info["bytes"],
+                                   "n_files": len(files), "target": str(target), "zip_kept": keep_zips}
+            say(f"{p}: {name} {summary['parts'][p]['status']} ({info['verified']}), {len(files)} file(s) -> {target}")
     return summary
 
 
@@ -442,7 +383,7 @@ def download_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-ids", action="store_true", help="keep slider dev id_06 too (not used by the course)")
     parser.add_argument("--delete-zips", action="store_true", help="delete each zip once it is extracted")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars or status lines")
-    parser.add_argument("--timeout", type=float, default=30.0,
+    parser.add_argument("--timeout", type=positive_seconds, default=30.0,
                         help="seconds without an answer from the server before a retry (default: 30; 3 retries)")
     parser.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -450,8 +391,6 @@ def download_main(argv: list[str] | None = None) -> int:
     if not parts or any(p not in PARTS for p in parts):
         parser.error(f"--parts must be a comma-separated subset of {','.join(PARTS)}, got {args.parts!r}")
     try:
-        if args.timeout <= 0:
-            parser.error(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
         writable_dir(cli_path(args.data_root), "--data-root")
         summary = download_dcase(cli_path(args.data_root), args.machine_type, parts, course_subset=not args.all_ids,
                                  base_url=args.base_url, progress=not args.no_progress,

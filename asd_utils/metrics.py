@@ -38,6 +38,10 @@ def auc_pauc(y_true, scores, max_fpr: float = MAX_FPR) -> tuple[float, float]:
         raise ValueError(f"{len(y_true)} labels but {len(scores)} scores")
     if not np.all(np.isfinite(scores)):
         raise ValueError("anomaly scores contain NaN or infinite values")
+    bad = ~np.isin(y_true, (0.0, 1.0))
+    if bad.any():  # sklearn would guess a multi-class problem and say something about 'multi_class'
+        raise ValueError(f"labels must be 0 (normal) or 1 (anomalous); {int(bad.sum())} are not, the first is "
+                         f"{y_true[bad][0]:g} (position {int(np.flatnonzero(bad)[0])})")
     for value, name in ((0, "normal"), (1, "anomalous")):
         if not np.any(y_true == value):
             raise ValueError(f"no {name} clips among the labels: AUC needs both classes")
@@ -61,7 +65,15 @@ def evaluate_scores(table: pd.DataFrame, scores, max_fpr: float = MAX_FPR) -> di
     labelled = table[known]
     per_id = {}
     for machine_id, rows in labelled.groupby("machine_id", sort=True):
-        auc, pauc = auc_pauc(rows["y"], scores[known][labelled.index.get_indexer(rows.index)], max_fpr)
+        values = scores[known][labelled.index.get_indexer(rows.index)]
+        try:
+            auc, pauc = auc_pauc(rows["y"], values, max_fpr)
+        except ValueError as err:  # name the id and its counts: "no anomalous clips" alone does not say where
+            counts = rows["y"].value_counts()
+            bad = rows["file_name"].to_numpy()[~np.isfinite(values)] if "file_name" in rows else []
+            raise ValueError(f"{machine_id}: {err} ({int(counts.get(0.0, 0))} normal, {int(counts.get(1.0, 0))} "
+                             f"anomalous test clips" + (f"; e.g. {bad[0]} has no finite score" if len(bad) else "")
+                             + "); every id needs normal and anomalous test clips with finite scores") from None
         per_id[machine_id] = {"auc": auc, "pauc": pauc}
     pooled_auc, _ = auc_pauc(labelled["y"], scores[known], max_fpr)
     return {"per_id": per_id,

@@ -65,6 +65,24 @@ def default_data_root(profile: str, seed: int = 0) -> str:
     return f"data/synthetic_{profile}" + (f"_seed{seed}" if seed else "")
 
 
+def default_root_of(data_root) -> tuple[str, int] | None:
+    """``(profile, seed)`` when ``data_root`` is one of the default synthetic roots (:func:`default_data_root`),
+    else ``None``: how a notebook opened on a fresh runtime knows which dataset to generate."""
+    import re
+
+    from .utils import resolve_path
+
+    root = resolve_path(data_root)
+    for profile in PROFILE_NAMES:
+        base = resolve_path(default_data_root(profile))
+        if root == base:
+            return profile, 0
+        match = re.fullmatch(rf"{re.escape(base.name)}_seed([1-9][0-9]*)", root.name)
+        if match and root.parent == base.parent:
+            return profile, int(match.group(1))
+    return None
+
+
 # Papermill parameters per profile: {profile: {"all": {...}, "03": {...}, ...}}. "all" applies to every notebook,
 # a two-digit key to the notebook with that prefix (it wins over "all"). Training settings are not here: each
 # notebook takes them from its PROFILE's recipe (CLASSIFIER_TRAINING, AE_TRAINING). The runner adds DATA_ROOT, OUTPUT_DIR, DEVICE and SEED itself and passes

@@ -37,6 +37,7 @@ import pandas as pd
 
 from . import profiles
 from .claims import STRICT_ENV
+from .paths import folder_lock, refuse_sources
 from .results import _read_timings, collect_dev_eval, collect_summary, summary_markdown
 from .synth import ensure_dataset
 from .utils import (atomic_path, cli_path, display_path, non_negative_int, repo_root, resolve_path, writable_dir,
@@ -61,12 +62,14 @@ def list_notebooks(selection: str | None = None, notebooks_dir: str | os.PathLik
     """
     folder = Path(notebooks_dir) if notebooks_dir is not None else repo_root() / "notebooks"
     available = sorted(folder.glob(NOTEBOOK_GLOB))
-    if not selection or not selection.strip():
+    if selection is None or selection == "":
         return available
+    items = [part.strip() for part in selection.split(",") if part.strip()]
+    if not items:  # e.g. "--notebooks ," or "--notebooks ' '": a typo, not a request for every notebook
+        raise ValueError(f"--notebooks {selection!r} names no notebook; expected two-digit prefixes such as 03,05 "
+                         "(leave the option out to run all)")
     chosen: set[Path] = set()
-    for item in (part.strip() for part in selection.split(",")):
-        if not item:
-            continue
+    for item in items:
         prefix = item.zfill(2) if item.isdigit() else item[:2]
         matches = [p for p in available if p.name[:2] == prefix and (item.isdigit() or p.stem.startswith(item))]
         if not matches:
@@ -289,10 +292,28 @@ def run_main(argv: list[str] | None = None) -> int:
     try:
         out_dir = writable_dir(cli_path(args.out or f"outputs/{args.profile}"), "--out")
         cache_dir = writable_dir(cli_path(args.cache_dir) if args.cache_dir else out_dir / "cache", "--cache-dir")
+        _check_outputs(out_dir, notebooks)
         ensure_dataset(data_root, args.profile, args.seed, default_root=default_root, progress=False)
+        with folder_lock(out_dir, "--out"):  # a second run into the same folder is refused, not interleaved
+            return _run_notebooks(args, notebooks, data_root, out_dir, cache_dir, total_start)
     except ValueError as err:  # DatasetError included
         print(f"error: {err}", file=sys.stderr)
         return 1
+
+
+def _check_outputs(out_dir: Path, notebooks: list[Path]) -> None:
+    """Refuse an output folder where an executed copy or a summary would replace a source notebook or a tracked file."""
+    outputs = [out_dir / notebook.name for notebook in notebooks]
+    for notebook, output in zip(notebooks, outputs):
+        if output.resolve() == notebook.resolve():
+            raise ValueError(f"--out {out_dir}: the executed copy of {notebook.name} would replace the notebook "
+                             "itself; choose an output folder of its own (default: outputs/<profile>)")
+    refuse_sources(outputs + [out_dir / name for name in ("timings.csv", "summary.csv", "summary.md")], "--out")
+
+
+def _run_notebooks(args, notebooks: list[Path], data_root: Path, out_dir: Path, cache_dir: Path,
+                   total_start: float) -> int:
+    """Execute ``notebooks`` into ``out_dir`` (locked by the caller) and write the timings and the summary."""
     print(f"profile {args.profile}: data {display_path(data_root)}, outputs {display_path(out_dir)}, "
           f"device {args.device}, seed {args.seed}", flush=True)
     timings: dict[str, float] = {}
@@ -354,26 +375,27 @@ def regenerate_main(argv: list[str] | None = None) -> int:
     ensure_dataset(resolve_path(profiles.default_data_root("course")), "course", seed=0, progress=False)
     os.environ[STRICT_ENV] = "1"  # the stored outputs must support the prose: a false claim fails the notebook
     total_start = time.perf_counter()
-    for number, notebook in enumerate(notebooks, start=1):
-        print(f"[{number}/{len(notebooks)}] {notebook.stem} ...", end=" ", flush=True)
-        with tempfile.TemporaryDirectory(prefix="asd_regenerate_") as tmp:
-            executed = Path(tmp) / notebook.name
-            try:
-                seconds = execute_notebook(notebook, executed, parameters=None, cwd=repo_root())
-            except Exception as err:  # noqa: BLE001
-                print("FAILED", flush=True)
-                kept = resolve_path("outputs/regenerate_failed") / notebook.name
-                if executed.is_file():
-                    kept.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(executed, kept)
-                print(describe_failure(notebook, kept, err), file=sys.stderr)
-                print(f"  {display_path(notebook)} was left unchanged", file=sys.stderr)
-                return 1
-            result = strip_volatile_metadata(nbformat.read(str(executed), as_version=4))
-        with atomic_path(notebook) as part:
-            nbformat.write(result, str(part))
-            shutil.copymode(notebook, part)
-        print(f"done in {seconds:.1f} s", flush=True)
+    with folder_lock(notebooks[0].parent, "regenerate: the notebooks folder"):  # one regenerate at a time
+        for number, notebook in enumerate(notebooks, start=1):
+            print(f"[{number}/{len(notebooks)}] {notebook.stem} ...", end=" ", flush=True)
+            with tempfile.TemporaryDirectory(prefix="asd_regenerate_") as tmp:
+                executed = Path(tmp) / notebook.name
+                try:
+                    seconds = execute_notebook(notebook, executed, parameters=None, cwd=repo_root())
+                except Exception as err:  # noqa: BLE001
+                    print("FAILED", flush=True)
+                    kept = resolve_path("outputs/regenerate_failed") / notebook.name
+                    if executed.is_file():
+                        kept.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(executed, kept)
+                    print(describe_failure(notebook, kept, err), file=sys.stderr)
+                    print(f"  {display_path(notebook)} was left unchanged", file=sys.stderr)
+                    return 1
+                result = strip_volatile_metadata(nbformat.read(str(executed), as_version=4))
+            with atomic_path(notebook) as part:
+                nbformat.write(result, str(part))
+                shutil.copymode(notebook, part)
+            print(f"done in {seconds:.1f} s", flush=True)
     if args.notebooks_dir is None:  # the course's notebooks: their results and the README's tables are committed too
         from .readme_tables import COURSE_RESULTS_CSV, readme_tables_main, write_course_results
         if not write_course_results(resolve_path("outputs/course"), [notebook.stem for notebook in notebooks]).empty:

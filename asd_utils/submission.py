@@ -15,24 +15,28 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .data import read_ground_truth
+from .data import DatasetError, parse_file_name, read_ground_truth
+from .labels import read_score_file, score_file_id
 from .metrics import evaluate_scores
+from .paths import folder_lock, path_component, refuse_sources
 from .utils import cli_path, display_path, resolve_device, resolve_path, writable_dir, write_text_atomic
 
 KAGGLE_COLUMNS = ("file_name", "anomaly_score")
-_DCASE_FILE = re.compile(r"^anomaly_score_(?P<type>.+)_(?P<id>id_\d{2})\.csv$")
 
 
 def _scores_frame(table: pd.DataFrame, scores) -> pd.DataFrame:
     scores = np.asarray(scores, dtype=float)
     if len(scores) != len(table):
         raise ValueError(f"{len(scores)} scores for {len(table)} clips")
+    repeated = table["file_name"][table["file_name"].duplicated()]
+    if len(repeated):  # one line per clip: a second one would be scored as an extra clip
+        raise ValueError(f"{len(repeated)} clip(s) appear twice in the table, e.g. {repeated.iloc[0]}; a submission "
+                         "holds each test clip once (pass the test clips of one dataset)")
     if not np.all(np.isfinite(scores)):
         bad = table["file_name"].to_numpy()[~np.isfinite(scores)][0]
         raise ValueError(f"the anomaly score of {bad} is NaN or infinite")
@@ -47,18 +51,22 @@ def write_dcase_submission(out_dir: str | Path, table: pd.DataFrame, scores, mac
     holds one anomaly score per row. Lines are sorted by file name, as the DCASE evaluator expects. Atomic writes.
     """
     frame = _scores_frame(table, scores)
+    path_component(machine_type, "machine type")
+    files = {machine_id: Path(out_dir) / f"anomaly_score_{machine_type}_{path_component(machine_id, 'machine id')}.csv"
+             for machine_id in sorted(frame["machine_id"].unique())}
+    refuse_sources(files.values(), "submission folder")
     paths = []
     for machine_id, rows in frame.groupby("machine_id", sort=True):
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(zip(rows["file_name"], rows["score"].map(repr)))
-        path = Path(out_dir) / f"anomaly_score_{machine_type}_{machine_id}.csv"
-        paths.append(write_text_atomic(path, buffer.getvalue()))
+        paths.append(write_text_atomic(files[machine_id], buffer.getvalue()))
     return paths
 
 
 def write_kaggle_submission(path: str | Path, table: pd.DataFrame, scores) -> Path:
     """Write one ``file_name,anomaly_score`` CSV (with header) for all clips of ``table``, sorted by file name."""
     frame = _scores_frame(table, scores)
+    refuse_sources([path], "submission file")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(KAGGLE_COLUMNS)
@@ -70,20 +78,17 @@ def read_dcase_submission(folder: str | Path, machine_type: str = "slider", mach
     """Read the ``anomaly_score_<machine_type>_id_XX.csv`` files in ``folder``: columns ``file_name, machine_id, score``.
 
     ``machine_ids`` restricts them to those ids (files of other ids, e.g. from an earlier run, are not read).
+    Each file is parsed and validated by :func:`asd_utils.labels.read_score_file` (one line per clip of its own id,
+    finite scores, no duplicates; the error names the file and the lines).
     """
     folder = Path(folder)
+    path_component(machine_type, "machine type")
     frames = []
     for path in sorted(folder.glob(f"anomaly_score_{machine_type}_id_*.csv")):
-        match = _DCASE_FILE.match(path.name)
-        if match is None or (machine_ids is not None and match.group("id") not in set(machine_ids)):
+        machine_id = score_file_id(path)
+        if machine_id is None or (machine_ids is not None and machine_id not in set(machine_ids)):
             continue
-        rows = list(csv.reader(path.read_text().splitlines()))
-        try:
-            frame = pd.DataFrame({"file_name": [r[0] for r in rows], "score": [float(r[1]) for r in rows]})
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: expected lines 'file_name,score'") from None
-        frame["machine_id"] = match.group("id")
-        frames.append(frame)
+        frames.append(read_score_file(path))
     if not frames:
         raise FileNotFoundError(f"no anomaly_score_{machine_type}_id_XX.csv files in {folder}")
     return pd.concat(frames, ignore_index=True)[["file_name", "machine_id", "score"]]
@@ -104,31 +109,40 @@ def score_submission(folder: str | Path, ground_truth: str | Path | None, machin
               "For the real data, DCASE's eval_data_list.csv is on Zenodo (record 3951620).")
         return None
     truth = read_ground_truth(ground_truth, machine_type)
-    listed = set(truth)
-    submitted = set(submission["file_name"])
-    ids = set(submission["machine_id"])
-    expected = {name for name in listed if name[:5] in ids}
-    if expected - submitted:
-        missing = sorted(expected - submitted)
-        raise ValueError(f"{len(missing)} clips of the ground truth have no score, e.g. {missing[0]}")
-    if submitted - listed:
-        extra = sorted(submitted - listed)
-        raise ValueError(f"{len(extra)} scored clips are not in the ground truth, e.g. {extra[0]}")
+    _check_coverage(submission, truth, f"the ground truth {display_path(ground_truth)}", folder)
     submission["y"] = [float(truth[name]) for name in submission["file_name"]]
     return evaluate_scores(submission, submission["score"])
+
+
+def _check_coverage(submission: pd.DataFrame, labels: dict, what: str, folder) -> None:
+    """Every labelled clip of the submitted ids has a score, and every score belongs to a labelled clip."""
+    ids = set(submission["machine_id"])
+    submitted = set(submission["file_name"])
+    expected = {name for name in labels if parse_file_name(name)["machine_id"] in ids}
+    missing, extra = sorted(expected - submitted), sorted(submitted - set(labels))
+    if missing:
+        raise DatasetError(f"{folder}: {len(missing)} clip(s) of {what} have no score, e.g. {missing[0]}; score "
+                           "every test clip of each submitted id")
+    if extra:
+        raise DatasetError(f"{folder}: {len(extra)} scored clip(s) are not in {what}, e.g. {extra[0]}; a "
+                           "submission scores exactly the test clips")
 
 
 # ------------------------------------------------------------------------------------------ python -m asd_utils score
 KAGGLE_FILE_NAME = "kaggle_submission.csv"
 SCORE_CHOICES = ("mahalanobis", "1-softmax", "neg_log_prob", "knn_cosine")
 DEFAULT_CLASSIFIER_SCORE = "mahalanobis"
+#: What the loaders read from each kind of checkpoint (asd_utils.ae_pipeline / asd_utils.classifiers)
+CHECKPOINT_KEYS = {"autoencoder": ("class", "groups", "init_kwargs", "feature_params", "frames", "name"),
+                   "classifier": ("kind", "num_classes", "options", "state_dict", "classes", "norm", "feature_params",
+                                  "hyperparameters", "train_embeddings", "train_classes")}
 
 
 def ground_truth_path(data_root: str | Path, machine_type: str = "slider") -> Path:
     """Where DCASE's evaluation ground truth lives in the course layout: ``ROOT/eval_data/<type>/eval_data_list.csv``."""
     from .data import GROUND_TRUTH_NAME
 
-    return resolve_path(data_root) / "eval_data" / machine_type / GROUND_TRUTH_NAME
+    return resolve_path(data_root) / "eval_data" / path_component(machine_type, "machine type") / GROUND_TRUTH_NAME
 
 
 def _check_ids(model_ids, clip_ids, what: str) -> None:
@@ -160,6 +174,12 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     checkpoint = ae_pipeline.read_checkpoint(checkpoint_path)
     clip_ids = table["machine_id"].astype(str).to_numpy()
     fmt = checkpoint["format"]
+    kind = {ae_pipeline.CHECKPOINT_FORMAT: "autoencoder", classifiers.CHECKPOINT_FORMAT: "classifier"}.get(fmt)
+    lacking = sorted(set(CHECKPOINT_KEYS.get(kind, ())) - set(checkpoint))
+    if lacking:  # a hand-made or truncated checkpoint: say so here, not as a KeyError deep in the loader
+        raise ValueError(f"{checkpoint_path}: a {fmt!r} checkpoint without {', '.join(map(repr, lacking))}; it was "
+                         "not written by the course (ae_pipeline.save_autoencoders / classifiers.save_classifier): "
+                         "save the model again from its notebook")
     if fmt == ae_pipeline.CHECKPOINT_FORMAT:
         if score not in (None, "reconstruction"):
             raise ValueError(f"--score {score} applies to classifiers; an autoencoder scores by reconstruction error")
@@ -195,9 +215,7 @@ def score_dev_submission(folder: str | Path, table: pd.DataFrame, machine_type: 
     Only the files of ``table``'s machine ids are read."""
     submission = read_dcase_submission(folder, machine_type, sorted(set(table["machine_id"])))
     labels = dict(zip(table["file_name"], table["y"]))
-    missing = sorted(set(submission["file_name"]) - set(labels))
-    if missing:
-        raise ValueError(f"{len(missing)} scored clips are not development test clips, e.g. {missing[0]}")
+    _check_coverage(submission, labels, "the development test clips", folder)
     submission["y"] = [labels[name] for name in submission["file_name"]]
     return evaluate_scores(submission, submission["score"])
 
@@ -247,26 +265,37 @@ def score_main(argv: list[str] | None = None) -> int:
         cache_dir = (None if args.cache_dir == "" else
                      writable_dir(cli_path(args.cache_dir) if args.cache_dir else out_dir / "cache", "--cache-dir"))
         table = select(dataset_table(data_root, args.machine_type, datasets=(args.dataset,)), split="test")
-        scores, info = score_clips(cli_path(args.model), table, score=args.score, cache_dir=cache_dir,
-                                   device=args.device)
-        print(f"{info['model']} ({info['kind']}, score: {info['score']}), trained on {', '.join(info['machine_ids'])}: "
-              f"scored {len(table)} {args.dataset} test clips of {', '.join(sorted(table['machine_id'].unique()))}")
-        paths = write_submission(out_dir, table, scores, args.machine_type)
-        print(f"wrote {len(paths)} files to {display_path(out_dir)}: {', '.join(p.name for p in paths)}")
-        ids = sorted(set(table["machine_id"]))
-        older = sorted(p.name for p in out_dir.glob(f"anomaly_score_{args.machine_type}_id_*.csv") if p not in paths)
-        if older:
-            print(f"not scored: {', '.join(older)} in {display_path(out_dir)} (not written by this run)")
-        if args.dataset == "dev":
-            print("scored against the labels in the development file names:")
-            _print_metrics(score_dev_submission(out_dir, table, args.machine_type))
-        else:
-            truth = ground_truth_path(data_root, args.machine_type)
-            metrics = score_submission(out_dir, truth, args.machine_type, machine_ids=ids)
-            if metrics is not None:
-                print(f"scored against {display_path(truth)}:")
-                _print_metrics(metrics)
+        created = not out_dir.exists()
+        try:
+            with folder_lock(out_dir, "--out"):  # two commands writing one folder: the second is refused
+                _score_and_write(args, data_root, out_dir, cache_dir, table)
+        finally:
+            if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+                out_dir.rmdir()  # a refused run leaves no empty folder behind
     except (ValueError, OSError) as err:  # DatasetError is a ValueError; OSError: unreadable model, full disk
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _score_and_write(args, data_root: Path, out_dir: Path, cache_dir, table: pd.DataFrame) -> None:
+    """The body of ``score``: scores, both submission formats, their own scoring (with the output folder locked)."""
+    scores, info = score_clips(cli_path(args.model), table, score=args.score, cache_dir=cache_dir,
+                               device=args.device)
+    print(f"{info['model']} ({info['kind']}, score: {info['score']}), trained on {', '.join(info['machine_ids'])}: "
+          f"scored {len(table)} {args.dataset} test clips of {', '.join(sorted(table['machine_id'].unique()))}")
+    paths = write_submission(out_dir, table, scores, args.machine_type)
+    print(f"wrote {len(paths)} files to {display_path(out_dir)}: {', '.join(p.name for p in paths)}")
+    ids = sorted(set(table["machine_id"]))
+    older = sorted(p.name for p in out_dir.glob(f"anomaly_score_{args.machine_type}_id_*.csv") if p not in paths)
+    if older:
+        print(f"not scored: {', '.join(older)} in {display_path(out_dir)} (not written by this run)")
+    if args.dataset == "dev":
+        print("scored against the labels in the development file names:")
+        _print_metrics(score_dev_submission(out_dir, table, args.machine_type))
+    else:
+        truth = ground_truth_path(data_root, args.machine_type)
+        metrics = score_submission(out_dir, truth, args.machine_type, machine_ids=ids)
+        if metrics is not None:
+            print(f"scored against {display_path(truth)}:")
+            _print_metrics(metrics)

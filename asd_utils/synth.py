@@ -22,10 +22,12 @@ already says it is the requested clip (the WAV comment records generator version
 The smaller-profile subset holds for the development clips and the evaluation training clips; the evaluation test
 names (``id_01_00000000.wav``...) are a shuffle of each profile's own clips, so they differ between profiles.
 
-Nothing is ever overwritten that belongs to another dataset: before writing, every WAV already in the folder is
-checked, and a folder holding another profile's, another seed's or real recordings is an error naming the files
-(nothing is written). Missing or damaged files of the requested dataset are (re)written, and so are files of the
-same clips made by an older generator version.
+Nothing is ever overwritten that the generator did not write (:mod:`asd_utils.provenance`): before writing,
+every WAV already in the folder is checked, and a folder holding another profile's, another seed's or real recordings
+(of any format), or a ``metadata.csv``/``eval_data_list.csv`` the generator did not write, is an error naming the
+files (nothing is written). Missing files are written; a file is rewritten only when it carries the generator's
+marker of the same clip (damaged, or made by an older generator version). One ``synth`` at a time writes into a
+folder (a second is refused), and the free disk space is checked before the first clip.
 
 Command line: ``python -m asd_utils synth --profile course --data-root data/synthetic_course --seed 0 --workers 2``.
 
@@ -36,9 +38,8 @@ from __future__ import annotations
 import argparse
 import ctypes
 import functools
-import math
 import multiprocessing
-import re
+import shutil
 import sys
 import time
 import zlib
@@ -51,24 +52,26 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, synth_sizes
+from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, default_root_of, synth_sizes
 from .slider_sound import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params,
                            machine_id_number, machine_params, render_clip)
-from .data import DatasetError, dataset_table, load_wav
+from .data import DatasetError, blocking_file, check_root, dataset_table
+from .levels import TRAINING_FREE_SCORES, clip_statistics, training_free_scores
+from .paths import check_disk_space, folder_lock, path_component, size_text
+from .provenance import (GENERATOR_VERSION, METADATA_COLUMNS, conflicts, ground_truth_conflict, ground_truth_text,
+                         provenance, read_own_metadata, synthetic_dataset_info, wav_header)
 from .utils import (atomic_path, cli_path, display_path, non_negative_int, positive_int, resolve_path, writable_dir,
                     write_text_atomic)
 
 __all__ = ["FAULT_TYPES", "ID_DIFFICULTY", "GENERATOR_VERSION", "TRAINING_FREE_SCORES", "add_synth_arguments", "clip_key",
            "clip_statistics", "training_free_scores",
-           "ensure_dataset", "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip"]
+           "ensure_dataset", "eval_test_order", "generate_dataset", "quantize_pcm16", "synth_main", "synthesize_clip",
+           "synthetic_dataset_info"]
 
-GENERATOR_VERSION = 2  # bump when the sound model changes: files of another version are regenerated
 SPLIT_CODES = {"train": 0, "test": 1}
 LABEL_CODES = {"normal": 0, "anomaly": 1}
 EVAL_SHUFFLE_SALT = 0xE7A1
-METADATA_COLUMNS = ["path", "machine_type", "dataset", "split", "machine_id", "label", "index", "anomaly_type",
-                    "severity", "snr_db", "stroke_period_s", "speed_factor", "target_rms", "load_db", "stroke_phase",
-                    "fault_params", "source_file", "seed", "generator_version"]
+BYTES_PER_SAMPLE = 2  # 16-bit PCM: the disk space a clip needs, header aside
 
 
 class _Job(NamedTuple):
@@ -93,50 +96,6 @@ def quantize_pcm16(x: np.ndarray) -> np.ndarray:
     Introduced in: notebooks/01_data_exploration.ipynb
     """
     return np.clip(np.rint(np.asarray(x, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int16)
-
-
-def clip_statistics(x: np.ndarray, sr: int = 16000) -> dict[str, float]:
-    """Level and shape statistics of one clip, the numbers used to compare synthetic and real slider data.
-
-    Returns ``rms`` and ``peak`` (full scale), ``rms_dbfs``, ``spectral_tilt_db`` (long-term spectrum at 150-250 Hz
-    minus at 6.5-7.5 kHz, dB; 1024-point Hann frames) and ``highband_env_std_db`` (std over 32 ms frames of the
-    4-8 kHz band energy in dB: ~1-2 dB for quasi-stationary sound, more for impacts, gaps and squeal) and
-    ``highband_peak_db`` (the loudest 32 ms of that band above its median, dB).
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
-    x = np.asarray(x, dtype=np.float64)
-    rms = math.sqrt(float(np.mean(np.square(x))))
-    frames = np.lib.stride_tricks.sliding_window_view(x, 1024)[::512] * np.hanning(1024)
-    psd = np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0)
-    f = np.fft.rfftfreq(1024, 1.0 / sr)
-    low, high = psd[(f >= 150) & (f <= 250)].mean(), psd[(f >= 6500) & (f <= 7500)].mean()
-    short = x[: x.size // 512 * 512].reshape(-1, 512) * np.hanning(512)
-    fs = np.fft.rfftfreq(512, 1.0 / sr)
-    band = (np.abs(np.fft.rfft(short, axis=1)) ** 2)[:, (fs >= 4000) & (fs <= 8000)].sum(axis=1)
-    env_db = 10.0 * np.log10(band + 1e-20)
-    return {"rms": rms, "peak": float(np.max(np.abs(x))), "rms_dbfs": 20.0 * math.log10(rms + 1e-20),
-            "spectral_tilt_db": float(10.0 * np.log10(low / high)), "highband_env_std_db": float(np.std(env_db)),
-            "highband_peak_db": float(np.max(env_db) - np.median(env_db))}
-
-
-TRAINING_FREE_SCORES = {"RMS level": "rms_dbfs", "peak level": "peak_dbfs", "crest factor": "crest_db",
-                        "4-8 kHz envelope std": "highband_env_std_db", "4-8 kHz loudest 32 ms": "highband_peak_db"}
-
-
-def training_free_scores(paths) -> pd.DataFrame:
-    """Anomaly scores that need no training, one column per :data:`TRAINING_FREE_SCORES` name and one row per clip:
-    level statistics of :func:`clip_statistics` (crest factor = peak over RMS, dB). Every learned model has to beat
-    them: faults make a machine louder, and a level meter notices that too.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
-    rows = []
-    for path in paths:
-        stats = clip_statistics(load_wav(path))
-        stats["peak_dbfs"] = 20.0 * math.log10(stats["peak"] + 1e-20)
-        stats["crest_db"] = stats["peak_dbfs"] - stats["rms_dbfs"]
-        rows.append({name: stats[key] for name, key in TRAINING_FREE_SCORES.items()})
-    return pd.DataFrame(rows, columns=list(TRAINING_FREE_SCORES))
 
 
 def clip_key(seed: int, machine_type: str, machine_id: str, split: str, label: str, index: int) -> tuple[int, ...]:
@@ -194,45 +153,7 @@ def synthesize_clip(machine_id: str, label: str = "normal", anomaly_type: str | 
 
 
 def _provenance(seed: int, machine_type: str, job: _Job) -> str:
-    source = f"{job.label}_{job.machine_id}_{job.source_index:08d}.wav"
-    return f"asd_utils.synth v{GENERATOR_VERSION}; seed={seed}; clip={machine_type}/{job.split}/{source}"
-
-
-_PROVENANCE = re.compile(r"^asd_utils\.synth v\d+; (?P<clip>seed=.*)$")
-
-
-def _wav_header(path: Path) -> tuple[int, int, int, str, str | None] | None:
-    """``(frames, samplerate, channels, subtype, comment)`` of a WAV, or ``None`` when it cannot be read."""
-    try:
-        with sf.SoundFile(path) as f:
-            return f.frames, f.samplerate, f.channels, f.subtype, f.comment
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        return None
-
-
-def _conflicts(root: Path, jobs: list[_Job], seed: int, machine_type: str, sr: int, duration_s: float) -> list[str]:
-    """Why existing WAVs under ``root`` belong to another dataset (empty: safe to write).
-
-    A file at a path of this dataset may be replaced only when it is damaged (unreadable or not a full clip) or is
-    the same clip from another generator version; any other file there is someone else's data.
-    """
-    wanted = {job.path: _provenance(seed, machine_type, job) for job in jobs}
-    n = int(round(duration_s * sr))
-    problems = []
-    for path in sorted(root.glob(f"*_data/{machine_type}/*/*.wav")):
-        rel = path.relative_to(root).as_posix()
-        if rel not in wanted:
-            problems.append(f"{rel} is not part of the requested dataset")
-            continue
-        header = _wav_header(path)
-        if header is None or header[:4] != (n, sr, 1, "PCM_16"):
-            continue  # damaged: repaired below
-        mine, theirs = _PROVENANCE.match(wanted[rel]), _PROVENANCE.match(header[4] or "")
-        if theirs is None:
-            problems.append(f"{rel} was not made by asd_utils.synth (a real recording?)")
-        elif theirs.group("clip") != mine.group("clip"):
-            problems.append(f"{rel} holds {theirs.group('clip')}, not {mine.group('clip')}")
-    return problems
+    return provenance(seed, machine_type, job.split, f"{job.label}_{job.machine_id}_{job.source_index:08d}.wav")
 
 
 def _make_file(job: _Job, root: str, seed: int, machine_type: str, sr: int, duration_s: float) -> tuple[dict, bool]:
@@ -243,14 +164,28 @@ def _make_file(job: _Job, root: str, seed: int, machine_type: str, sr: int, dura
            "seed": seed, "generator_version": GENERATOR_VERSION}
     final, comment = Path(root) / job.path, _provenance(seed, machine_type, job)
     n = int(round(duration_s * sr))
-    if _wav_header(final) == (n, sr, 1, "PCM_16", comment):
+    if wav_header(final) == (n, sr, 1, "PCM_16", comment):
         return row, False
     samples = quantize_pcm16(render_clip(machine, params, sr, duration_s))
-    with atomic_path(final) as tmp:
-        with sf.SoundFile(tmp, "w", sr, 1, subtype="PCM_16", format="WAV") as f:
-            f.comment = comment
-            f.write(samples)
+    try:
+        with atomic_path(final) as tmp:
+            with sf.SoundFile(tmp, "w", sr, 1, subtype="PCM_16", format="WAV") as f:
+                f.comment = comment
+                f.write(samples)
+    except (sf.LibsndfileError, OSError) as err:  # a full disk, a folder made read-only meanwhile ...
+        reason = str(err).splitlines()[-1] if str(err) else type(err).__name__
+        free = _free_bytes(final.parent)
+        raise DatasetError(f"could not write {final} ({reason}); {free} free on that disk. The clips written so far "
+                           "are complete; free some space (or fix the folder's permissions) and run synth again to "
+                           "write the rest") from None
     return row, True
+
+
+def _free_bytes(folder: Path) -> str:
+    try:
+        return size_text(shutil.disk_usage(folder).free)
+    except OSError:
+        return "unknown space"
 
 
 def _validate(sizes: SynthSizes) -> None:
@@ -310,16 +245,43 @@ def _reuse_freed_memory() -> None:
         pass
 
 
-def _write_metadata(root: Path, rows: list[dict], sizes: SynthSizes, machine_type: str) -> pd.DataFrame:
+def _eval_truth_rows(jobs: list[_Job]) -> list[dict]:
+    return [{"path": j.path, "source_file": f"{j.label}_{j.machine_id}_{j.source_index:08d}.wav", "label": j.label}
+            for j in jobs if j.dataset == "eval" and j.split == "test"]
+
+
+def _write_metadata(root: Path, rows: list[dict], sizes: SynthSizes, machine_type: str,
+                    kept_rows: list[dict]) -> pd.DataFrame:
+    """Write metadata.csv (this machine type's rows, plus ``kept_rows`` of other machine types) and the ground truth."""
     table = pd.DataFrame(rows, columns=METADATA_COLUMNS).sort_values("path", kind="stable").reset_index(drop=True)
+    everything = pd.concat([table, pd.DataFrame(kept_rows, columns=METADATA_COLUMNS)], ignore_index=True)
     with atomic_path(root / "metadata.csv") as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
+        everything.sort_values("path", kind="stable").to_csv(tmp, index=False, lineterminator="\n")
     eval_rows = table[(table["dataset"] == "eval") & (table["split"] == "test")]
     if len(sizes.eval_ids):
-        lines = [machine_type] + [f"{Path(path).name},{source},{int(label == 'anomaly')}" for path, source, label
-                                  in zip(eval_rows["path"], eval_rows["source_file"], eval_rows["label"])]
-        write_text_atomic(root / "eval_data" / machine_type / "eval_data_list.csv", "\n".join(lines) + "\n")
+        write_text_atomic(root / "eval_data" / machine_type / "eval_data_list.csv",
+                          ground_truth_text(machine_type, eval_rows.to_dict("records")))
     return table
+
+
+def _refusals(root: Path, jobs: list[_Job], seed: int, machine_type: str, sizes: SynthSizes) -> tuple[list, list]:
+    """What in ``root`` the generator did not write (each would be replaced: refuse), and the metadata rows of other
+    machine types to keep."""
+    try:
+        own = read_own_metadata(root)
+    except ValueError as err:
+        return [f"{err} (delete or move it)"], []
+    wanted = {job.path: _provenance(seed, machine_type, job) for job in jobs}
+    problems = conflicts(root, wanted, machine_type, int(round(sizes.duration_s * sizes.sample_rate)),
+                         int(sizes.sample_rate), [r for r in own or [] if r["machine_type"] == machine_type])
+    if len(sizes.eval_ids):
+        earlier = [r for r in own or [] if r["machine_type"] == machine_type and r["dataset"] == "eval"
+                   and r["split"] == "test"]
+        problem = ground_truth_conflict(root / "eval_data" / machine_type / "eval_data_list.csv",
+                                        ground_truth_text(machine_type, _eval_truth_rows(jobs)),
+                                        ground_truth_text(machine_type, earlier) if own is not None else None)
+        problems += [problem] if problem else []
+    return problems, [r for r in own or [] if r["machine_type"] != machine_type]
 
 
 def generate_dataset(root, profile: str = "course", machine_type: str = "slider", seed: int = 0,
@@ -328,7 +290,8 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
 
     ``sizes`` overrides the clip counts of ``profile`` (``tiny``, ``course``, ``dcase``); a relative ``root`` is
     resolved from the repository root. Existing complete files of the same clip are skipped; a folder that holds
-    another dataset (other profile, seed or real data) raises :class:`DatasetError` before anything is written.
+    anything the generator did not write at the paths it needs (other profile, seed or real data, of any format)
+    raises :class:`DatasetError` before anything is written, and so does too little disk space.
     ``workers > 1`` uses that many processes. The table (also written to ``root/metadata.csv``, sorted by path) has one row per file;
     ``table.attrs`` holds ``written``, ``skipped`` and ``seconds``.
     Introduced in: notebooks/01_data_exploration.ipynb
@@ -336,18 +299,33 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
     described = f"profile {profile}" if sizes is None else "custom sizes"
     sizes = synth_sizes(profile) if sizes is None else sizes
     _validate(sizes)
+    machine_type = path_component(machine_type, "machine type")
     if int(workers) < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     root = resolve_path(root)
+    try:
+        writable_dir(root, "data root")
+    except ValueError as err:
+        raise DatasetError(str(err)) from None
     jobs = _jobs(sizes, machine_type, int(seed))
-    problems = _conflicts(root, jobs, int(seed), machine_type, int(sizes.sample_rate), float(sizes.duration_s))
-    if problems:
-        raise DatasetError(
-            f"{root} already holds another dataset, so nothing was written: {len(problems)} WAV file(s) there are not "
-            f"the requested clips ({described}, seed {seed}), "
-            f"e.g. {'; '.join(problems[:2])}. Generate into another folder (--data-root), or delete this one first")
-    root.mkdir(parents=True, exist_ok=True)
-    make = functools.partial(_make_file, root=str(root), seed=int(seed), machine_type=machine_type,
+    missing = sum(not (root / job.path).exists() for job in jobs)
+    check_disk_space(root, missing * int(round(sizes.duration_s * sizes.sample_rate)) * BYTES_PER_SAMPLE,
+                     f"{missing} synthetic clip(s)", error=DatasetError,
+                     fix="Free some space, choose another --data-root, or a smaller --profile.")
+    with folder_lock(root, "data root"):
+        problems, kept_rows = _refusals(root, jobs, int(seed), machine_type, sizes)
+        if problems:
+            raise DatasetError(
+                f"{root} already holds another dataset, so nothing was written: {len(problems)} file(s) there are not "
+                f"the requested clips ({described}, seed {seed}) and only files the generator wrote may be replaced, "
+                f"e.g. {'; '.join(problems[:2])}. Generate into another folder (--data-root), or move "
+                "those files away first")
+        return _generate(root, jobs, sizes, machine_type, int(seed), int(workers), progress, kept_rows)
+
+
+def _generate(root: Path, jobs: list[_Job], sizes: SynthSizes, machine_type: str, seed: int, workers: int,
+              progress: bool, kept_rows: list[dict]) -> pd.DataFrame:
+    make = functools.partial(_make_file, root=str(root), seed=seed, machine_type=machine_type,
                              sr=int(sizes.sample_rate), duration_s=float(sizes.duration_s))
     start = time.perf_counter()
     bar = None
@@ -359,14 +337,14 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
             pass
     results = []
     try:
-        if int(workers) == 1:
+        if workers == 1:
             _reuse_freed_memory()
             for job in jobs:
                 results.append(make(job))
                 bar is not None and bar.update(1)
         else:
             context = multiprocessing.get_context("spawn")  # fork is unsafe once torch threads are running
-            with ProcessPoolExecutor(int(workers), mp_context=context, initializer=_reuse_freed_memory) as pool:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_reuse_freed_memory) as pool:
                 for result in pool.map(make, jobs, chunksize=8):
                     results.append(result)
                     bar is not None and bar.update(1)
@@ -376,13 +354,13 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
     finally:
         if bar is not None:
             bar.close()
-    table = _write_metadata(root, [row for row, _ in results], sizes, machine_type)
+    table = _write_metadata(root, [row for row, _ in results], sizes, machine_type, kept_rows)
     written = sum(w for _, w in results)
     table.attrs.update(written=written, skipped=len(results) - written, seconds=time.perf_counter() - start)
     return table
 
 
-def ensure_dataset(data_root, profile: str = "course", seed: int = 0, machine_type: str = "slider",
+def ensure_dataset(data_root, profile: str | None = "course", seed: int = 0, machine_type: str = "slider",
                    progress: bool = True, default_root=None) -> pd.DataFrame:
     """The dataset table of ``data_root``, generating the synthetic data only where that is the agreed default.
 
@@ -392,14 +370,21 @@ def ensure_dataset(data_root, profile: str = "course", seed: int = 0, machine_ty
     as it is: data on disk change only through ``python -m asd_utils synth``; a folder without development clips is a
     :class:`DatasetError` that says how to get data. Used by notebook 00, ``run`` and ``regenerate``.
 
+    ``profile=None`` (notebooks 01-07 on a fresh runtime): the profile and seed of the default root ``data_root`` is
+    (:func:`asd_utils.profiles.default_root_of`), if it is one; ``seed`` is then ignored.
+
     Introduced in: notebooks/00_getting_started.ipynb
     """
     root = resolve_path(data_root)
+    if profile is None:
+        profile, seed = default_root_of(root) or ("course", seed)
     if root == resolve_path(default_root or default_data_root(profile, seed)):
         table = generate_dataset(root, profile=profile, machine_type=machine_type, seed=seed, progress=progress)
         done = (f"wrote {table.attrs['written']} missing clip(s)" if table.attrs["written"] else "complete, nothing written")
         print(f"synthetic '{profile}' dataset (seed {seed}) in {display_path(root)}: {len(table)} clips, {done}",
               flush=True)
+    elif blocking_file(root) is not None:
+        check_root(root)  # says which file stands where the folder should be
     elif not any((root / "dev_data" / machine_type).glob("*/*.wav")):
         raise DatasetError(
             f"{root} holds no data (no dev_data/{machine_type}/train/*.wav); only the default folder "

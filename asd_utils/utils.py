@@ -65,6 +65,17 @@ def positive_int(text: str) -> int:
     return _int_at_least(text, 1, "an integer >= 1")
 
 
+def positive_seconds(text: str) -> float:
+    """``argparse`` type for timeouts: a finite number of seconds > 0 (``nan`` and ``inf`` are refused by name)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds, got {text!r}")
+    return value
+
+
 def writable_dir(path: str | os.PathLike, flag: str) -> Path:
     """Check, before any work starts, that folder ``path`` can be created or written to; return it (not created).
 

@@ -6,6 +6,7 @@ unknown files and records every request, so the tests can check what the downloa
 from __future__ import annotations
 
 import hashlib
+import json
 import io
 import re
 import shutil
@@ -331,3 +332,36 @@ def test_data_root_that_is_a_file_is_named(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert download_main(["--data-root", str(blocker), "--no-progress"]) == 1
     assert f"--data-root {blocker}: {blocker} is a file, expected a folder" in capsys.readouterr().err
+
+
+def test_download_never_replaces_files_someone_put_there(server, tmp_path, capsys):
+    """Issue 21: an extracted zip replaced differing files in place, and the ground truth replaced a hand-placed one."""
+    registry = _registry(server)
+    mine = tmp_path / "dev_data/slider/train/normal_id_00_00000000.wav"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(_wav_bytes(99))
+    with pytest.raises(DownloadError, match=r"1 file\(s\) already in .* differ from the zip's, e.g. "
+                                            r"slider/train/normal_id_00_00000000.wav; nothing was replaced"):
+        download_dcase(tmp_path, parts=["dev"], base_url=server.base_url, registry=registry, progress=False)
+    assert mine.read_bytes() == _wav_bytes(99)
+    assert _wavs(tmp_path) == ["dev_data/slider/train/normal_id_00_00000000.wav"]
+    placed = tmp_path / "eval_data/slider/eval_data_list.csv"
+    placed.parent.mkdir(parents=True)
+    placed.write_text("slider\nid_01_00000000.wav,x,0\n")
+    download_dcase(tmp_path, parts=["ground_truth"], base_url=server.base_url, registry=registry, progress=True)
+    assert "it was kept as eval_data_list.csv.before-download" in capsys.readouterr().out
+    assert (placed.parent / "eval_data_list.csv.before-download").read_text() == "slider\nid_01_00000000.wav,x,0\n"
+    assert placed.read_text() == GROUND_TRUTH
+
+
+def test_tampered_marker_deletes_nothing_outside(server, tmp_path):
+    registry = _registry(server)
+    root = tmp_path / "data"
+    download_dcase(root, parts=["dev"], base_url=server.base_url, registry=registry, progress=False)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    marker = root / "dev_data/slider/.complete_dev.json"
+    info = json.loads(marker.read_text())
+    marker.write_text(json.dumps({**info, "files": info["files"] + ["../victim.txt", "../../victim.txt"]}))
+    download_dcase(root, parts=["dev"], base_url=server.base_url, registry=registry, progress=False)
+    assert victim.read_text() == "mine"

@@ -54,10 +54,10 @@ def test_scoring_rejects_missing_or_extra_clips(tmp_path, eval_table):
     labels = {name: int(k % 2) for k, name in enumerate(eval_table["file_name"])}
     truth = ground_truth(tmp_path / "gt.csv", {**labels, "id_01_00000009.wav": 1})
     write_dcase_submission(tmp_path / "sub", eval_table, np.zeros(8))
-    with pytest.raises(ValueError, match="1 clips of the ground truth have no score, e.g. id_01_00000009.wav"):
+    with pytest.raises(ValueError, match=r"1 clip\(s\) of the ground truth .*gt.csv have no score, e.g. id_01_000"):
         score_submission(tmp_path / "sub", truth)
     truth = ground_truth(tmp_path / "gt2.csv", dict(list(labels.items())[1:]))
-    with pytest.raises(ValueError, match="not in the ground truth, e.g. id_01_00000000.wav"):
+    with pytest.raises(ValueError, match=r"not in the ground truth .*gt2.csv, e.g. id_01_00000000.wav"):
         score_submission(tmp_path / "sub", truth)
     with pytest.raises(FileNotFoundError, match="no anomaly_score_slider_id_XX.csv"):
         read_dcase_submission(tmp_path)
