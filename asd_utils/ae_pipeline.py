@@ -39,6 +39,8 @@ from .devices import as_device, model_on, to_device
 from .utils import atomic_path, set_seed
 
 CHECKPOINT_FORMAT = "asd_course.autoencoder.v1"
+#: what load_autoencoders reads from a checkpoint
+CHECKPOINT_KEYS = ("class", "groups", "init_kwargs", "feature_params", "frames", "name")
 #: model key -> (name in tables and files, class, constructor arguments); the keys of profiles.AE_TRAINING
 MODEL_SPECS: dict[str, tuple[str, type, dict]] = {
     "baseline": ("Baseline (VAE)", VAE, {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3}),
@@ -248,6 +250,16 @@ def read_checkpoint(path) -> dict:
     return checkpoint
 
 
+def require_keys(checkpoint: dict, keys, source) -> None:
+    """A ``ValueError`` naming ``source`` and the missing entries when ``checkpoint`` lacks any of ``keys`` (a
+    hand-made or truncated checkpoint), instead of a ``KeyError`` deep in a loader."""
+    lacking = [key for key in keys if key not in checkpoint]
+    if lacking:
+        raise ValueError(f"{source}: a {checkpoint.get('format')!r} checkpoint without {', '.join(map(repr, lacking))}; "
+                         "it was not written by the course (ae_pipeline.save_autoencoders / "
+                         "classifiers.save_classifier): save the model again from its notebook")
+
+
 def load_autoencoders(checkpoint) -> dict[str, tuple[torch.nn.Module, np.ndarray | None, np.ndarray | None]]:
     """``{machine id: (model in eval mode, mean, std)}`` from a checkpoint written by :func:`save_autoencoders`.
 
@@ -260,6 +272,7 @@ def load_autoencoders(checkpoint) -> dict[str, tuple[torch.nn.Module, np.ndarray
     if checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{source if not isinstance(source, dict) else 'checkpoint'}: format "
                          f"{checkpoint.get('format')!r}, not an autoencoder checkpoint ({CHECKPOINT_FORMAT!r})")
+    require_keys(checkpoint, CHECKPOINT_KEYS, source if not isinstance(source, dict) else "checkpoint")
     cls = AE_CLASSES[checkpoint["class"]]
     loaded = {}
     for group in checkpoint["groups"].values():

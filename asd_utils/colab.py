@@ -35,22 +35,24 @@ SETUP_CELL_TEMPLATE = '''\
 # Colab only: fetch the course and install what Colab lacks (never re-pins torch/numpy/matplotlib). Locally: nothing.
 COURSE_REPO = "{repo}"  # GitHub owner/name (a fork: python -m asd_utils set-repo OWNER/NAME)
 import importlib.util, os, subprocess, sys
-if "google.colab" in sys.modules and importlib.util.find_spec("asd_utils") is None:
+if "google.colab" in sys.modules:
     course_dir = "/content/" + COURSE_REPO.split("/")[-1]
-    steps = [] if os.path.isdir(course_dir) else [
-        ["git", "clone", "-q", f"https://github.com/{{COURSE_REPO}}", course_dir]]
-    steps += [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", course_dir],
-              [sys.executable, "-m", "pip", "install", "-q", "papermill>=2.5", "nbval>=0.11"]]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"Set-up failed: {{' '.join(step[:4])}} ... exited with {{done.returncode}}:\\n"
-                  f"{{done.stderr.strip()[-800:]}}\\n"
-                  f"Check that https://github.com/{{COURSE_REPO}} exists and is public (a fork: set COURSE_REPO "
-                  "above) and that this runtime has internet access, then run this cell again.")
-            raise SystemExit("course set-up failed: see the message above")
-    sys.path.insert(0, course_dir)
-    os.chdir(course_dir)'''
+    if importlib.util.find_spec("asd_utils") is None:
+        steps = [] if os.path.isdir(course_dir) else [
+            ["git", "clone", "-q", f"https://github.com/{{COURSE_REPO}}", course_dir]]
+        steps += [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", course_dir],
+                  [sys.executable, "-m", "pip", "install", "-q", "papermill>=2.5", "nbval>=0.11"]]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"Set-up failed: {{' '.join(step[:4])}} ... exited with {{done.returncode}}:\\n"
+                      f"{{done.stderr.strip()[-800:]}}\\n"
+                      f"Check that https://github.com/{{COURSE_REPO}} exists and is public (a fork: set COURSE_REPO "
+                      "above) and that this runtime has internet access, then run this cell again.")
+                raise SystemExit("course set-up failed: see the message above")
+        sys.path.insert(0, course_dir)
+    if os.path.isdir(course_dir):  # also after a restart: `!python -m asd_utils ...` writes where notebooks read
+        os.chdir(course_dir)'''
 
 
 def check_repo(repo: str) -> str:

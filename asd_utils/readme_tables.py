@@ -29,6 +29,28 @@ from .utils import display_path, repo_root, write_text_atomic
 
 COURSE_RESULTS_CSV = "notebooks/results_summary.csv"
 SEED_RESULTS_CSV = "benchmarks/results/seeds.csv"
+#: the columns the README tables read from each results file
+RESULTS_COLUMNS = {COURSE_RESULTS_CSV: ("notebook", "model", "dataset", "mean_auc", "mean_pauc"),
+                   SEED_RESULTS_CSV: ("seed", "dataset", "model", "score", "mean_auc")}
+
+
+def read_results_csv(path, required) -> pd.DataFrame:
+    """A committed results file, or a ``ValueError`` naming it, what is wrong and how to get it back (an empty or
+    damaged file, missing columns) instead of pandas' ``EmptyDataError`` or a ``KeyError`` later."""
+    path = Path(path)
+    fix = "restore it with 'git checkout -- <file>' or write it again ('make notebooks', benchmarks/bench_seeds.py)"
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ValueError(f"{display_path(path)}: results file not found; {fix}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(f"{display_path(path)}: not a readable CSV ({type(err).__name__}: "
+                         f"{str(err).strip().splitlines()[0] if str(err).strip() else 'empty'}); {fix}") from None
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise ValueError(f"{display_path(path)}: no column(s) {', '.join(missing)} (it has {', '.join(map(str, table.columns))}); "
+                         f"{fix}")
+    return table
 SEED_COLUMNS = ["seed", "dataset", "model", "score", "mean_auc"]
 EVAL_SUFFIX = " · eval"  # notebook 07 names a model retrained on the evaluation ids "<its dev name> · eval"
 #: rows of the seed table: (bench_seeds model, score or None for the best of the model's scores, label)
@@ -60,7 +82,7 @@ def write_course_results(out_dir, stems: list[str], path=COURSE_RESULTS_CSV) -> 
                               profile="course").drop(columns="notebook_seconds")
     if summary.empty:
         return summary
-    old = pd.read_csv(path) if path.is_file() else None
+    old = read_results_csv(path, ["notebook"]) if path.is_file() else None
     table = merge_rows(old, summary, ["notebook"]).sort_values("notebook", kind="stable")
     write_text_atomic(path, table.to_csv(index=False))
     return summary
@@ -131,7 +153,7 @@ def scorecard_block(seeds: pd.DataFrame, course: pd.DataFrame) -> str:
 def readme_tables(root=None) -> dict[str, str]:
     """Every generated README block, from the committed :data:`COURSE_RESULTS_CSV` and :data:`SEED_RESULTS_CSV`."""
     root = Path(root) if root is not None else repo_root()
-    course, seeds = pd.read_csv(root / COURSE_RESULTS_CSV), pd.read_csv(root / SEED_RESULTS_CSV)
+    course, seeds = (read_results_csv(root / name, RESULTS_COLUMNS[name]) for name in (COURSE_RESULTS_CSV, SEED_RESULTS_CSV))
     return {**course_tables(course), "seeds": seed_table(seeds), "scorecard": scorecard_block(seeds, course)}
 
 

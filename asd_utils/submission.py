@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from .data import DatasetError, parse_file_name, read_ground_truth
+from .devices import as_device
 from .labels import read_score_file, score_file_id
 from .metrics import evaluate_scores
 from .paths import folder_lock, path_component, refuse_sources
-from .utils import cli_path, display_path, resolve_device, resolve_path, writable_dir, write_text_atomic
+from .utils import cli_path, display_path, resolve_path, writable_dir, write_text_atomic
 
 KAGGLE_COLUMNS = ("file_name", "anomaly_score")
 
@@ -132,12 +133,6 @@ def _check_coverage(submission: pd.DataFrame, labels: dict, what: str, folder) -
 KAGGLE_FILE_NAME = "kaggle_submission.csv"
 SCORE_CHOICES = ("mahalanobis", "1-softmax", "neg_log_prob", "knn_cosine")
 DEFAULT_CLASSIFIER_SCORE = "mahalanobis"
-#: What the loaders read from each kind of checkpoint (asd_utils.ae_pipeline / asd_utils.classifiers)
-CHECKPOINT_KEYS = {"autoencoder": ("class", "groups", "init_kwargs", "feature_params", "frames", "name"),
-                   "classifier": ("kind", "num_classes", "options", "state_dict", "classes", "norm", "feature_params",
-                                  "hyperparameters", "train_embeddings", "train_classes")}
-
-
 def ground_truth_path(data_root: str | Path, machine_type: str = "slider") -> Path:
     """Where DCASE's evaluation ground truth lives in the course layout: ``ROOT/eval_data/<type>/eval_data_list.csv``."""
     from .data import GROUND_TRUTH_NAME
@@ -170,16 +165,13 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     from .data import require_machine_ids
     from .features import log_mel_dataset
 
-    device = resolve_device(device) if isinstance(device, str) else device
+    device = as_device(device)
     checkpoint = ae_pipeline.read_checkpoint(checkpoint_path)
     clip_ids = table["machine_id"].astype(str).to_numpy()
     fmt = checkpoint["format"]
-    kind = {ae_pipeline.CHECKPOINT_FORMAT: "autoencoder", classifiers.CHECKPOINT_FORMAT: "classifier"}.get(fmt)
-    lacking = sorted(set(CHECKPOINT_KEYS.get(kind, ())) - set(checkpoint))
-    if lacking:  # a hand-made or truncated checkpoint: say so here, not as a KeyError deep in the loader
-        raise ValueError(f"{checkpoint_path}: a {fmt!r} checkpoint without {', '.join(map(repr, lacking))}; it was "
-                         "not written by the course (ae_pipeline.save_autoencoders / classifiers.save_classifier): "
-                         "save the model again from its notebook")
+    keys = {ae_pipeline.CHECKPOINT_FORMAT: ae_pipeline.CHECKPOINT_KEYS,
+            classifiers.CHECKPOINT_FORMAT: classifiers.CHECKPOINT_KEYS}.get(fmt, ())
+    ae_pipeline.require_keys(checkpoint, keys, checkpoint_path)  # before anything reads them
     if fmt == ae_pipeline.CHECKPOINT_FORMAT:
         if score not in (None, "reconstruction"):
             raise ValueError(f"--score {score} applies to classifiers; an autoencoder scores by reconstruction error")

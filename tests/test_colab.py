@@ -88,3 +88,15 @@ def test_setup_cell_failed_clone_prints_a_message_and_stops(monkeypatch, capsys)
     assert "Set-up failed: git clone -q https://github.com/x/y" in out and "not found" in out
     assert "Check that https://github.com/x/y exists" in out
     assert len(calls) == 1  # nothing is installed after a failed clone
+
+
+def test_setup_cell_after_a_runtime_restart_changes_into_the_course(monkeypatch):
+    """After a restart the package is installed, so nothing is cloned, but the kernel starts in /content again: the
+    cell still moves into the course folder, so `!python -m asd_utils synth` writes where the notebooks read."""
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr("os.path.isdir", lambda path: path == "/content/y")
+    moved, ran = [], []
+    monkeypatch.setattr("os.chdir", moved.append)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kwargs: ran.append(cmd))
+    exec(compile(colab.setup_cell_source("x/y"), "setup", "exec"), {})  # asd_utils is importable here
+    assert moved == ["/content/y"] and ran == []

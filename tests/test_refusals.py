@@ -253,9 +253,17 @@ def test_hand_made_checkpoint_names_what_it_lacks(tmp_path):
     path = tmp_path / "model.pt"
     torch.save({"format": ae_pipeline.CHECKPOINT_FORMAT}, path)
     table = pd.DataFrame({"path": ["x.wav"], "machine_id": ["id_01"]})
-    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class', 'feature_params'.*save the "
+    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class', .*'feature_params'.*save the "
                                          "model again"):
         score_clips(path, table, device="cpu")
+    # the loaders themselves (notebooks call them directly), for both families
+    from asd_utils import classifiers
+
+    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class'"):
+        ae_pipeline.load_autoencoders(path)
+    torch.save({"format": classifiers.CHECKPOINT_FORMAT, "kind": "stgramnet"}, path)
+    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'num_classes', 'options'"):
+        classifiers.load_classifier(path)
 
 
 # ------------------------------------------------------------------------------------------- run, set-repo
@@ -367,3 +375,17 @@ def test_metadata_listing_a_clip_twice_is_refused(tmp_path):
     (root / "metadata.csv").write_text(f"path,anomaly_type\n{row}\n{row}\n")
     with pytest.raises(DatasetError, match=r"metadata.csv: 1 path\(s\) listed twice, e.g. .*anomaly_id_00_00000000"):
         dataset_table(root)
+
+
+@pytest.mark.parametrize("content, message", [("", "not a readable CSV"),
+                                              ("notebook,model\n03,x\n", "no column.*dataset"),
+                                              ('a,"b\n', "not a readable CSV")])
+def test_readme_tables_name_a_damaged_results_file(tmp_path, content, message):
+    from asd_utils import readme_tables
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / readme_tables.COURSE_RESULTS_CSV).write_text(content)
+    (tmp_path / readme_tables.SEED_RESULTS_CSV).write_text("seed,dataset,model,score,mean_auc\n")
+    with pytest.raises(ValueError, match=rf"results_summary.csv: {message}.*restore it"):
+        readme_tables.readme_tables(tmp_path)
