@@ -40,7 +40,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import load_batch, require_machine_ids
+from .ae_pipeline import require_keys
+from .clip_rows import ClipRows, load_clip_rows
+from .data import require_machine_ids
 from .features import LogMelParams, log_mel_dataset
 from .metrics import evaluate_scores
 from .models import ResNet50Baseline, SepSTgramNet, STgramNet, as_classifier, count_parameters
@@ -54,6 +56,9 @@ CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNe
 SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahalanobis": "Mahalanobis",
                 "knn_cosine": "kNN cosine"}
 CHECKPOINT_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
+#: what load_classifier and rescore read from a checkpoint
+CHECKPOINT_KEYS = ("kind", "num_classes", "options", "state_dict", "classes", "norm", "feature_params",
+                   "hyperparameters", "train_embeddings", "train_classes")
 MIN_CLASSES = 2  # an id classifier with one id scores every clip p(id) = 1
 
 
@@ -97,12 +102,20 @@ def split_training_clips(reference: pd.DataFrame, n_train_per_id: int = 0, heldo
 
 @dataclass
 class ClipInputs:
-    """What a classifier sees of some clips: ``table`` (one row per clip), ``waves [N, n_samples]`` float32
-    (None when no model needs them) and ``logmels [N, n_mels, n_frames]`` float32 in dB (not standardised)."""
+    """What a classifier sees of some clips: ``table`` (one row per clip), ``waves [N, n_samples]`` (None when no
+    model needs them) and ``logmels [N, n_mels, n_frames]`` in dB (not standardised), both read as float32.
+
+    Both are :class:`asd_utils.clip_rows.ClipRows` (arrays given here are wrapped without a copy): a subset shares
+    the stored clips, so the training, held-out and reference clips of notebooks 05-06 are in memory once.
+    """
 
     table: pd.DataFrame
-    waves: np.ndarray | None
-    logmels: np.ndarray
+    waves: ClipRows | None
+    logmels: ClipRows
+
+    def __post_init__(self):
+        self.waves = None if self.waves is None else ClipRows.of(self.waves)
+        self.logmels = ClipRows.of(self.logmels)
 
     def __len__(self) -> int:
         return len(self.table)
@@ -113,7 +126,7 @@ class ClipInputs:
         rows = np.asarray(rows)
         rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(int)
         return ClipInputs(self.table.iloc[rows].reset_index(drop=True),
-                          None if self.waves is None else self.waves[rows], self.logmels[rows])
+                          None if self.waves is None else self.waves.select(rows), self.logmels.select(rows))
 
 
 def load_clip_inputs(table: pd.DataFrame, params: LogMelParams = LogMelParams(), cache_dir="data/cache",
@@ -122,7 +135,7 @@ def load_clip_inputs(table: pd.DataFrame, params: LogMelParams = LogMelParams(),
     table = table.reset_index(drop=True)
     paths = table["path"].tolist()
     logmels = log_mel_dataset(paths, params, cache_dir=cache_dir, device=device)
-    return ClipInputs(table, load_batch(paths, sr=params.sr) if waves else None, logmels)
+    return ClipInputs(table, load_clip_rows(paths, sr=params.sr) if waves else None, logmels)
 
 
 def level_free(logmels):
@@ -133,14 +146,19 @@ def level_free(logmels):
     score 1 - softmax(z)[id] ranks many anomalous clips as the most normal ones. The level stays available to the
     autoencoders and to the level statistics of notebook 01.
     """
+    logmels = np.asarray(logmels) if isinstance(logmels, ClipRows) else logmels
     return logmels - logmels.mean(axis=(-2, -1), keepdims=True)
 
 
 def logmel_stats(logmels) -> tuple[float, float]:
     """One mean and one standard deviation (dB) of level-free training log-mels (:func:`level_free`), used to
     standardise every input."""
-    logmels = level_free(np.asarray(logmels, dtype=np.float64))
-    return float(logmels.mean()), float(logmels.std() + 1e-8)
+    logmels = ClipRows.of(logmels)
+    chunks = [slice(start, start + 256) for start in range(0, len(logmels), 256)]  # bounded memory, float64 sums
+    count = float(np.prod(logmels.shape))
+    mean = sum(level_free(logmels[c].astype(np.float64)).sum() for c in chunks) / count
+    variance = sum(((level_free(logmels[c].astype(np.float64)) - mean) ** 2).sum() for c in chunks) / count
+    return float(mean), float(np.sqrt(variance) + 1e-8)
 
 
 # ------------------------------------------------------------------------------------------------- models
@@ -181,6 +199,21 @@ def _standardised(logmels, norm) -> torch.Tensor:
     return (level_free(torch.as_tensor(logmels, dtype=torch.float32)) - mean) / std
 
 
+class StandardisedRows:
+    """``logmels`` standardised for the network (:func:`_standardised`) a batch at a time: ``rows[idx]`` is a
+    float32 tensor ``[len(idx), n_mels, T]``; ``len`` and ``shape`` are the clips'."""
+
+    def __init__(self, logmels, norm: tuple[float, float]):
+        self.logmels, self.norm = ClipRows.of(logmels), norm
+        self.shape = self.logmels.shape
+
+    def __len__(self) -> int:
+        return len(self.logmels)
+
+    def __getitem__(self, rows) -> torch.Tensor:
+        return _standardised(self.logmels[rows], self.norm)
+
+
 def _network_inputs(inputs: ClipInputs, norm: tuple[float, float], device, batch_size: int, stop: int | None = None):
     """Batches ``(waveforms or None, standardised log-mels)`` of clips ``0 .. stop - 1`` on ``device``, in order."""
     stop = len(inputs) if stop is None else stop
@@ -194,11 +227,11 @@ def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[f
                       batch_size: int = 16) -> np.ndarray:
     """Backbone features ``[N, 2048]`` of a frozen :class:`ResNet50Baseline`, computed once (eval mode, no grad)."""
     model.eval()
-    logmels = _standardised(inputs.logmels, norm)
     out = []
     with model_on(model, device) as device, torch.no_grad():
-        for start in range(0, len(logmels), batch_size):
-            out.append(model.embed(to_device(logmels[start:start + batch_size], device)).cpu())
+        for start in range(0, len(inputs), batch_size):
+            logmels = _standardised(inputs.logmels[start:start + batch_size], norm)
+            out.append(model.embed(to_device(logmels, device)).cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, model.embedding_dim), dtype=np.float32)
 
 
@@ -231,7 +264,7 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         keys = tuple(k for k in ("wave", "logmel") if k in model.required_inputs) + ("label",)
         if "wave" in keys and inputs.waves is None:
             raise ValueError(f"{type(model).__name__} needs waveforms: load_clip_inputs(..., waves=True)")
-        logmels = _standardised(inputs.logmels, norm)
+        logmels = StandardisedRows(inputs.logmels, norm)  # one batch at a time: no standardised copy of every clip
         if crop_frames and crop_frames < logmels.shape[-1]:  # (0 or None: whole clips)
             waves = inputs.waves if "wave" in keys else None
             hop = model.hop_length if waves is not None else 1  # waveform samples per log-mel frame
@@ -524,6 +557,7 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     if checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{'checkpoint' if isinstance(path, dict) else path}: not a classifier checkpoint of format "
                          f"{CHECKPOINT_FORMAT!r}")
+    require_keys(checkpoint, CHECKPOINT_KEYS, "checkpoint" if isinstance(path, dict) else path)
     options = {k: (False if k in ("pretrained", "pretrained_backbone") else v) for k, v in checkpoint["options"].items()}
     model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
     model.load_state_dict(checkpoint["state_dict"])

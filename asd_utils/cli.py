@@ -7,6 +7,7 @@ Commands:
   score       score a folder of DCASE-layout clips with a saved model and write submission CSVs
   download    download the real DCASE 2020 Task 2 data (needs internet)
   set-repo    point the Colab badges and set-up cells at a fork (GitHub OWNER/NAME)
+  convert     write a 16 kHz mono copy of own recordings in the DCASE layout (resample, downmix)
   readme-tables  rewrite the README's results tables from the committed results files (--check: only compare)
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ COMMANDS = {
     "score": ("asd_utils.submission", "score_main"),
     "download": ("asd_utils.download", "download_main"),
     "set-repo": ("asd_utils.colab", "set_repo_main"),
+    "convert": ("asd_utils.convert", "convert_main"),
     "readme-tables": ("asd_utils.readme_tables", "readme_tables_main"),
 }
 

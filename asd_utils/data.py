@@ -268,13 +268,14 @@ def load_wav(path: str | Path, sr: int = SAMPLE_RATE, channel: int | None = None
     except (RuntimeError, sf.LibsndfileError) as err:
         raise DatasetError(f"{path}: not a readable audio file ({err}); replace it or move it out") from None
     if file_sr != sr:
-        raise DatasetError(f"{path}: sample rate {file_sr} Hz, expected {sr} Hz (resample the data first; "
-                           "the course never resamples silently)")
+        raise DatasetError(f"{path}: sample rate {file_sr} Hz, expected {sr} Hz; the course never resamples "
+                           "silently: write a converted copy once with 'python -m asd_utils convert SRC DST'")
     n_channels = audio.shape[1]
     if channel is None:
         if n_channels != 1:
-            raise DatasetError(f"{path}: {n_channels} channels, expected mono; convert the clips to mono first "
-                               "(the MIMII recordings have 8 microphones: keep one, e.g. `sox in.wav out.wav remix 1`)")
+            raise DatasetError(f"{path}: {n_channels} channels, expected mono; write a mono copy once with "
+                               "'python -m asd_utils convert SRC DST' (the mean of the channels, or --channel N to "
+                               "keep one of MIMII's 8 microphones)")
         channel = 0
     elif not 0 <= channel < n_channels:
         raise DatasetError(f"{path}: channel {channel} requested but the file has {n_channels} channel(s)")

@@ -95,13 +95,17 @@ _DEV_MD5 = {"fan": "649bdfc06263ae7a838963f43b6641e6", "pump": "90e7091ef722b723
 _EVAL_TRAIN_MD5 = {"fan": "567798854130c8019df8b664c095ed1e", "pump": "4e33ae9c0db5cc88437675f5e317caee",
                    "slider": "f84f186f4295fc23754abcdd1b0580a7", "ToyCar": "a5d4ccd498af70b04dd74b644b820006",
                    "ToyConveyor": "0e808ac0b761e9fb13d5e0c65caff00d", "valve": "057cdd560caffb8305449541afd28c6d"}
+# Zenodo record 3841772 (the same sums the soundata loader of DCASE 2020 Task 2 lists)
+_EVAL_TEST_MD5 = {"fan": "1eb9356a768cadfd0f2e59a5c57e578b", "pump": "23a8f8f924be218c69df67fe07360348",
+                  "slider": "0193c769073840332ce3aad84b1ccaa2", "ToyCar": "bea2bdd612f616be8f2b8eb087b32c7c",
+                  "ToyConveyor": "ccfcc9847c7d3404d7ee9d6d9e0b2ba2", "valve": "f69c551d2088691050d20cccca9d631c"}
 _SIZES = {"dev_data_slider.zip": 1_002_998_966, "eval_data_train_slider.zip": 577_515_541}
 
 
 def _build_registry() -> dict[str, RemoteFile]:
     registry = {}
     for mtype in MACHINE_TYPES:
-        for part, md5s in (("dev", _DEV_MD5), ("eval_train", _EVAL_TRAIN_MD5), ("eval_test", {})):
+        for part, md5s in (("dev", _DEV_MD5), ("eval_train", _EVAL_TRAIN_MD5), ("eval_test", _EVAL_TEST_MD5)):
             name = remote_name(part, mtype)
             registry[name] = RemoteFile(PART_RECORDS[part], name, md5s.get(mtype), _SIZES.get(name))
     registry["eval_data_list.csv"] = RemoteFile(PART_RECORDS["ground_truth"], "eval_data_list.csv")

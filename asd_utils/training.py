@@ -57,11 +57,22 @@ class StackedFrames:
         return (windows.reshape(len(indices), -1),)
 
 
+def _as_rows(values):
+    """Arrays become tensors (no copy); anything else that hands out rows by index (``ClipRows``,
+    ``StandardisedRows``: the clips are read a batch at a time) is kept as it is."""
+    return torch.as_tensor(values) if isinstance(values, (np.ndarray, torch.Tensor, list)) else values
+
+
+def _rows(values, indices: torch.Tensor) -> torch.Tensor:
+    return values[indices] if isinstance(values, torch.Tensor) else torch.as_tensor(values[indices.numpy()])
+
+
 class TensorBatches:
-    """Rows of several equally long tensors (or arrays): ``batch(idx) -> (t1[idx], t2[idx], ...)``."""
+    """Rows of several equally long tensors (or arrays, or row readers such as ``ClipRows``):
+    ``batch(idx) -> (t1[idx], t2[idx], ...)``."""
 
     def __init__(self, *tensors):
-        self.tensors = [torch.as_tensor(t) for t in tensors]
+        self.tensors = [_as_rows(t) for t in tensors]
         lengths = {len(t) for t in self.tensors}
         if len(lengths) != 1:
             raise ValueError(f"tensors of different lengths {sorted(lengths)}")
@@ -70,7 +81,7 @@ class TensorBatches:
         return len(self.tensors[0])
 
     def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return tuple(t[indices] for t in self.tensors)
+        return tuple(_rows(t, indices) for t in self.tensors)
 
 
 class RandomCrops:
@@ -82,8 +93,8 @@ class RandomCrops:
     """
 
     def __init__(self, waves, logmels, labels, frames: int, hop: int, seed: int = 0):
-        self.logmels = torch.as_tensor(logmels)
-        self.waves = None if waves is None else torch.as_tensor(waves)
+        self.logmels = _as_rows(logmels)
+        self.waves = None if waves is None else _as_rows(waves)
         self.labels = torch.as_tensor(labels)
         self.frames, self.hop = int(frames), int(hop)
         if not 1 <= self.frames <= self.logmels.shape[-1]:
@@ -95,12 +106,13 @@ class RandomCrops:
 
     def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, ...]:
         starts = torch.randint(0, self.logmels.shape[-1] - self.frames + 1, (len(indices),), generator=self.generator)
-        logmel = torch.stack([self.logmels[i, :, s:s + self.frames] for i, s in zip(indices.tolist(), starts.tolist())])
+        clips = _rows(self.logmels, indices)  # the whole clips of the batch, then one crop of each
+        logmel = torch.stack([clips[j, :, s:s + self.frames] for j, s in enumerate(starts.tolist())])
         if self.waves is None:
             return logmel, self.labels[indices]
         n = (self.frames - 1) * self.hop
-        wave = torch.stack([self.waves[i, s * self.hop:s * self.hop + n] for i, s in zip(indices.tolist(),
-                                                                                        starts.tolist())])
+        waves = _rows(self.waves, indices)
+        wave = torch.stack([waves[j, s * self.hop:s * self.hop + n] for j, s in enumerate(starts.tolist())])
         return wave, logmel, self.labels[indices]
 
 

@@ -107,7 +107,7 @@ def test_load_wav_multichannel_needs_explicit_channel(tmp_path):
     eight = np.stack([machine_like(c, 0.2) for c in range(8)], axis=1)
     path = tmp_path / "mimii.wav"
     sf.write(str(path), eight, 16000, subtype="PCM_16")
-    with pytest.raises(DatasetError, match="8 channels, expected mono; convert the clips to mono first"):
+    with pytest.raises(DatasetError, match="8 channels, expected mono; write a mono copy once with .python -m asd_utils convert"):
         load_wav(path)
     assert np.allclose(load_wav(path, channel=3), eight[:, 3], atol=1e-4)
     with pytest.raises(DatasetError, match="channel 9 requested"):

@@ -184,3 +184,18 @@ def test_anomaly_ranks_errors_name_the_problem():
         anomaly_ranks(table, [0.1, np.nan, 0.3, 0.4])
     with pytest.raises(ValueError, match="id_02: anomalous clips but no normal clips"):
         anomaly_ranks(table.assign(machine_id=["id_00", "id_00", "id_00", "id_02"]), [0.1, 0.2, 0.3, 0.4])
+
+
+def test_with_id_06_the_mean_of_the_reports_ids_is_added():
+    """The literature averages ids 00/02/04; a run that also scores id_06 gets both means, the course's three-id
+    data only the one."""
+    from asd_utils.metrics import evaluate_scores, results_table
+
+    rows = [(mid, y) for mid in ("id_00", "id_02", "id_04", "id_06") for y in (0, 0, 1, 1)]
+    table = pd.DataFrame(rows, columns=["machine_id", "y"]).astype({"y": float})
+    scores = np.array([0.1, 0.2, 0.8, 0.9] * 3 + [0.9, 0.8, 0.2, 0.1])  # id_06 ranked backwards
+    metrics = evaluate_scores(table, scores)
+    assert metrics["mean_auc"] == pytest.approx(0.75) and metrics["mean_auc_reports_ids"] == pytest.approx(1.0)
+    assert ("mean 00/02/04", "AUC") in results_table({"m": metrics}).columns
+    three = evaluate_scores(table[table["machine_id"] != "id_06"].reset_index(drop=True), scores[:12])
+    assert "mean_auc_reports_ids" not in three
