@@ -114,8 +114,17 @@ def mean_spectrum_scores(train_log_mels, train_classes, test_log_mels, test_clas
 
     Introduced in: notebooks/01_data_exploration.ipynb
     """
-    return mahalanobis_scores(np.asarray(train_log_mels).mean(axis=2), train_classes,
-                              np.asarray(test_log_mels).mean(axis=2), test_classes, shrinkage=shrinkage)
+    return mahalanobis_scores(time_average(train_log_mels), train_classes, time_average(test_log_mels), test_classes,
+                              shrinkage=shrinkage)
+
+
+def time_average(log_mels, clips_per_chunk: int = 256) -> np.ndarray:
+    """Each clip's log-mel averaged over time, ``[n, n_mels, n_frames]`` -> ``[n, n_mels]``, a chunk of clips at a
+    time (an array or ``asd_utils.clip_rows.ClipRows``: no copy of every clip at once)."""
+    if len(log_mels) == 0:
+        return np.zeros((0, log_mels.shape[1]))
+    return np.concatenate([np.asarray(log_mels[start:start + clips_per_chunk]).mean(axis=2)
+                           for start in range(0, len(log_mels), clips_per_chunk)])
 
 
 def classifier_scores(logits, embeddings, class_index, train_embeddings, train_classes) -> dict[str, np.ndarray]:
