@@ -11,7 +11,7 @@ Usage (first ``python -m asd_utils synth --profile dcase --data-root data/synthe
 
     .venv/bin/python benchmarks/bench_memory.py --data-root data/synthetic_dcase [--notebooks 05 06]
 
-It prints one line per notebook: clips loaded, peak resident memory (GB) and wall time.
+It prints one line per notebook: clips loaded, peak resident memory (GiB) and wall time.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ SHORT_RUN = {"05": {"EPOCHS": 1, "TRAIN_ARCFACE": False, "RUN_EXPERIMENT": False
 
 
 def peak_of_one_run(notebook: Path, parameters: dict, out_dir: Path) -> tuple[float, float]:
-    """``(peak resident GB of the kernel, seconds)`` of one papermill run of ``notebook`` in a fresh process."""
+    """``(peak resident GiB of the kernel, seconds)`` of one papermill run of ``notebook`` in a fresh process."""
     script = ("import json, resource, sys, papermill\n"
               "papermill.execute_notebook(sys.argv[1], sys.argv[2], parameters=json.loads(sys.argv[3]),"
               " progress_bar=False)\n"
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
                           "OUTPUT_DIR": str(Path(tmp) / notebooks[number].stem), "CACHE_DIR": args.cache_dir,
                           "DEVICE": "cpu"}
             peak_gb, seconds = peak_of_one_run(notebooks[number], parameters, Path(tmp))
-            print(f"notebook {notebooks[number].stem}: peak resident {peak_gb:.2f} GB, {seconds:.0f} s "
+            print(f"notebook {notebooks[number].stem}: peak resident {peak_gb:.2f} GiB, {seconds:.0f} s "
                   f"({', '.join(f'{k}={v}' for k, v in SHORT_RUN[number].items())})", flush=True)
     return 0
 
