@@ -63,9 +63,9 @@ def check_repo(repo: str) -> str:
     path_component(name, "repository name", example="slider-asd-course")  # the Colab cell clones into /content/<name>: no '.' or '..'
     if name.endswith(".git"):
         raise ValueError(f"{repo!r}: leave out the '.git' ending, e.g. {owner}/{name[:-4]}")
-    if (repo_root() / repo).exists():
-        raise ValueError(f"{repo!r} is a folder of this repository, not a GitHub repository name: expected "
-                         f"OWNER/NAME of your fork, e.g. {COURSE_REPO}")
+    if (repo_root() / owner).is_dir():  # `data/synthetic_course` names a folder here whether or not it exists yet
+        raise ValueError(f"{repo!r} starts with {owner!r}, a folder of this repository, so it looks like a path, not "
+                         f"a GitHub repository name: expected OWNER/NAME of your fork, e.g. {COURSE_REPO}")
     return repo
 
 
