@@ -86,38 +86,42 @@ def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm)
     return _rows("DCASE AE", "mean error", test, run["scores"], extra) + _rows("DCASE AE", "p95 error", test, p95, extra)
 
 
-def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, train_seed: int | None = None,
-                    epochs: int | None = None, build=build_classifier) -> list[dict]:
-    """Rows for one classifier trained with the course recipe. ``train_seed`` (default ``seed``) sets the initial
-    weights and batch order only; ``epochs`` replaces the recipe's; ``build`` (``build_classifier``'s signature)
-    makes the network, so a benchmark can train a variant of it."""
+def train_course_classifier(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int,
+                            train_seed: int | None = None, build=build_classifier, **changes):
+    """One classifier trained with the course recipe, as notebooks 04-06 train it: the :class:`ClassifierRun`.
+    ``train_seed`` (default ``seed``) sets the initial weights and batch order only; ``build``
+    (``build_classifier``'s signature) makes the network, so a benchmark can train a variant of it; ``changes``
+    replace recipe options (``epochs=3``, ``n_train_per_id=100``, ``label_smoothing=0.0``)."""
     train_seed = seed if train_seed is None else train_seed
     kind, label = CLASSIFIERS[name]
-    settings = profiles.CLASSIFIER_TRAINING["course"][name]
-    epochs = settings["epochs"] if epochs is None else epochs
+    recipe = profiles.classifier_recipe("course", {m: n for n, m in profiles.CLASSIFIER_NOTEBOOKS.items()}[name], **changes)
     options = {"pretrained": False} if kind == "resnet50_baseline" else {}  # offline: no ImageNet weights
-    options |= {k: v for k, v in settings.items() if k not in ("n_train_per_id", "epochs", "batch_size",
-                                                                  "learning_rate", "crop_frames", "cosine_decay", "label_smoothing")}
     needs_waves = kind != "resnet50_baseline"
     reference = load_clip_inputs(train, waves=needs_waves)
     heldout_per_id = HELDOUT_PER_ID if kind != "resnet50_baseline" else 0  # as notebooks 04-06
-    sample, heldout_table = split_training_clips(train, settings["n_train_per_id"], heldout_per_id, seed=seed)
+    sample, heldout_table = split_training_clips(train, recipe["n_train_per_id"], heldout_per_id, seed=seed)
     train_inputs = reference.subset(reference.table["path"].isin(sample["path"]))
     heldout = reference.subset(reference.table["path"].isin(heldout_table["path"])) if heldout_per_id else None
     test_inputs = load_clip_inputs(test, waves=needs_waves)
     set_seed(train_seed)  # the initial weights too
     model = build(kind, len(class_mapping(train["machine_id"])), **options)
-    run = run_classifier(label, model, train_inputs, test_inputs, epochs=epochs,
-                         batch_size=settings["batch_size"], learning_rate=settings["learning_rate"], seed=train_seed,
-                         reference=reference, progress=False, crop_frames=settings.get("crop_frames"),
-                         cosine_decay=settings.get("cosine_decay", False),
-                         label_smoothing=settings.get("label_smoothing", 0.0), heldout=heldout)
+    return run_classifier(label, model, train_inputs, test_inputs, epochs=recipe["epochs"],
+                          batch_size=recipe["batch_size"], learning_rate=recipe["learning_rate"], seed=train_seed,
+                          reference=reference, progress=False, crop_frames=recipe["crop_frames"] or None,
+                          cosine_decay=recipe["cosine_decay"], label_smoothing=recipe["label_smoothing"],
+                          heldout=heldout)
+
+
+def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, train_seed: int | None = None,
+                    **kwargs) -> list[dict]:
+    """Rows for one classifier trained with the course recipe (:func:`train_course_classifier` takes ``kwargs``)."""
+    run = train_course_classifier(name, train, test, seed, train_seed, **kwargs)
     p_id = run.p_id
     rows = []
     for key, scores in run.scores.items():
         if key == "neg_log_prob":  # ranks exactly as 1-softmax
             continue
-        for row in _rows(label, key, test, scores, {"train_s": run.history.seconds}):
+        for row in _rows(run.name, key, test, scores, {"train_s": run.history.seconds}):
             anomalous = (test["dataset"] == row["dataset"]).to_numpy() & (test["y"] == 1).to_numpy()
             row["saturated_anomalies"] = float(np.mean(p_id[anomalous] > 0.999))
             row["test_id_accuracy"] = float(np.mean(np.argmax(run.test_logits, 1) == run.test_classes))
