@@ -18,7 +18,8 @@ training clips per dev id), it trains STgramNet (CE) with the course recipe (``b
 Per-clip scores go to ``--out``/clips.csv, the summary to ``--out``/summary.csv (and is printed).
 
 Usage: ``.venv/bin/python benchmarks/bench_data_size.py --data-root data/synthetic_dcase --train-per-id 100 0
---ablate`` (STgramNet on all 4,740 training clips: about half an hour on 2 CPU cores).
+--ablate``. Eq. 1 varies a lot from one training run to the next; compare sizes over several runs
+(``bench_seeds.py --train-seed``) before reading a difference as an effect of size.
 """
 from __future__ import annotations
 

@@ -129,7 +129,8 @@ def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: in
     return rows
 
 
-def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval")) -> pd.DataFrame:
+def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval"),
+             train_seed: int | None = None) -> pd.DataFrame:
     root = ROOT / "data" / f"synthetic_course_seed{seed}"
     generate_dataset(root, "course", seed=seed, workers=workers, progress=False)
     table = dataset_table(root)
@@ -149,7 +150,7 @@ def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval"
     for name in models:
         if name in CLASSIFIERS:
             started = time.perf_counter()
-            rows += classifier_rows(name, train, test, seed)
+            rows += classifier_rows(name, train, test, seed, train_seed)
             print(f"  seed {seed}: {name} in {time.perf_counter() - started:.0f} s", flush=True)
     return pd.DataFrame(rows).assign(seed=seed)
 
@@ -160,6 +161,9 @@ def main(argv=None) -> None:
     parser.add_argument("--models", nargs="+", default=["stats", "gaussian", "ae", *CLASSIFIERS])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["dev", "eval"], help="test clips to score (dev, eval)")
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="initial weights and batch order of the classifiers (default: the generator seed); "
+                             "another value measures the training noise on the same data")
     parser.add_argument("--out", default=str(ROOT / "outputs" / "bench_seeds"))
     parser.add_argument("--results-csv", default=str(ROOT / SEED_RESULTS_CSV),
                         help="committed mean AUCs behind the README's seed table ('' : do not write)")
@@ -167,7 +171,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(2)
     frames = []
     for seed in args.seeds:
-        frame = one_seed(seed, args.models, args.workers, args.datasets)
+        frame = one_seed(seed, args.models, args.workers, args.datasets, args.train_seed)
         frames.append(frame)
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(f"seed {seed}\n" + frame.drop(columns="seed").round(3).to_string(index=False), flush=True)
