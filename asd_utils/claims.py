@@ -15,7 +15,11 @@ Anywhere else (your own data, another profile or seed, a GPU run without the var
 printed: the prose describes the course's stored run, and a different result on other data is a finding, not a bug.
 
 Orders are checked with a margin: two AUCs closer than :data:`NOISE_AUC` are a tie (the prose says so and checks it
-with :func:`ties`), because differences that small move between runs and machines.
+with :func:`ties`), because differences that small move between runs and machines. A single training run of a
+network on raw waveforms (STgramNet, SepSTgramNet) moves more than that when it is repeated on another machine (its
+float rounding differs, and training amplifies it): a number of such a run is quoted with
+:data:`TRAINING_NOISE_AUC` as its tolerance, and an order between two such numbers needs that margin or is told as a
+tie; orders that matter are read from several generator seeds (``benchmarks/results/seeds.csv``) instead.
 
 Introduced in: notebooks/01_data_exploration.ipynb
 """
@@ -31,6 +35,9 @@ from .utils import resolve_path
 # Two mean AUCs closer than this are a tie: about one bootstrap standard error of a dev-set mean AUC on the course
 # profile, and well above the spread between re-runs of the same notebook.
 NOISE_AUC = 0.02
+# How far one training run of a waveform classifier's mean AUC may move when the same notebook is re-run on another
+# machine (compare the stored outputs with a CI re-execution); per id and per fault type it moves more.
+TRAINING_NOISE_AUC = 0.05
 STRICT_ENV = "ASD_STRICT_CLAIMS"
 
 

@@ -6,8 +6,6 @@ clips another one, and a float32 copy of 10 s of 16 kHz audio is 0.64 MB. :class
 (waveforms as the 16-bit integers the WAV files hold, half the size of float32, and exactly the same values once
 divided by 32768) and hands out float32 rows on demand: ``rows[i]``, ``rows[a:b]``, ``rows[[3, 5]]``. Anything that
 needs the whole array at once (``np.asarray(rows)``, ``rows.mean()``) gets a temporary float32 copy.
-
-Introduced in: notebooks/05_stgramnet.ipynb
 """
 from __future__ import annotations
 

@@ -70,18 +70,12 @@ def check_repo(repo: str) -> str:
 
 
 def setup_cell_source(repo: str = COURSE_REPO) -> str:
-    """The exact source of every notebook's Colab set-up cell for ``repo`` (``owner/name``).
-
-    Introduced in: notebooks/00_getting_started.ipynb
-    """
+    """The exact source of every notebook's Colab set-up cell for ``repo`` (``owner/name``)."""
     return SETUP_CELL_TEMPLATE.format(repo=check_repo(repo))
 
 
 def colab_badge_url(notebook: str, repo: str = COURSE_REPO) -> str:
-    """The "Open in Colab" link of ``notebook`` (a file name such as ``"03_autoencoder_baselines.ipynb"``).
-
-    Introduced in: notebooks/00_getting_started.ipynb
-    """
+    """The "Open in Colab" link of ``notebook`` (a file name such as ``"03_autoencoder_baselines.ipynb"``)."""
     return f"https://colab.research.google.com/github/{check_repo(repo)}/blob/main/notebooks/{notebook}"
 
 
@@ -110,7 +104,7 @@ def current_repo(root: Path | None = None) -> str:
 def set_repo(new_repo: str, root: Path | None = None, old_repo: str | None = None) -> list[Path]:
     """Replace the repository name by ``new_repo`` where :func:`repo_files` hold it (``COURSE_REPO`` lines and
     badge links only; outputs are kept) and return the files that changed. Each file is written through a temporary
-    name. Introduced in: notebooks/00_getting_started.ipynb"""
+    name."""
     check_repo(new_repo)
     old_repo = old_repo or current_repo(root)
     changed = []

@@ -21,7 +21,6 @@ def clip_statistics(x: np.ndarray, sr: int = 16000) -> dict[str, float]:
     minus at 6.5-7.5 kHz, dB; 1024-point Hann frames) and ``highband_env_std_db`` (std over 32 ms frames of the
     4-8 kHz band energy in dB: ~1-2 dB for quasi-stationary sound, more for impacts, gaps and squeal) and
     ``highband_peak_db`` (the loudest 32 ms of that band above its median, dB).
-    Introduced in: notebooks/01_data_exploration.ipynb
     """
     x = np.asarray(x, dtype=np.float64)
     rms = math.sqrt(float(np.mean(np.square(x))))

@@ -239,8 +239,6 @@ def merge_identical_rankings(scores: dict) -> dict:
 
     Eq. 1 (``1 - p``) and the neg log prob (``-log p``) are both decreasing functions of ``p(id)``: they rank alike
     unless Eq. 1 rounds some clips to exactly 0 (then they are kept apart).
-
-    Introduced in: notebooks/04_resnet_baseline.ipynb
     """
     from scipy.stats import rankdata
 
@@ -441,7 +439,7 @@ def pca_2d(embeddings, fit_on=None) -> tuple[np.ndarray, np.ndarray]:
     ratio [2])``. The axes are fitted on ``fit_on [M, D]`` (default: ``embeddings`` themselves), centred but not
     scaled; each axis's sign is fixed (its largest loading is positive), so the same data give the same picture.
 
-    Introduced in: notebooks/04_resnet_baseline.ipynb
+    Introduced in: notebooks/03_autoencoder_baselines.ipynb
     """
     x = np.asarray(embeddings, dtype=np.float64)
     basis = x if fit_on is None else np.asarray(fit_on, dtype=np.float64)

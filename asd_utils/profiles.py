@@ -105,8 +105,6 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, dict]] = {
 def notebook_parameters(profile: str, notebook_stem: str) -> dict:
     """Papermill parameters of ``profile`` for one notebook: the profile's ``"all"`` entry updated by the entry of
     the notebook's two-digit prefix (``"03_autoencoder_baselines"`` -> ``"03"``). Returns a new dict.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     synth_sizes(profile)  # clear error for an unknown profile
     table = NOTEBOOK_PARAMETERS.get(profile, {})
@@ -184,8 +182,8 @@ def describe_recipe(profile: str, notebook: str, recipe: dict) -> str:
 # Training settings of the autoencoders (notebook 03), per profile and model. `dcase` is the course report's table
 # (Group 7, "AML Challenge II": Adam with lr 1e-3; Baseline 100 epochs / batch 1000, +BatchNorm and +Dropout 100 / 512,
 # the Sequential model = the DCASE 2020 baseline AE 200 / 256). `course` keeps the batch sizes and the learning rate
-# but trains only a few epochs (about 20-30 s per model and a few hundred Adam steps per machine id on 2 CPU cores),
-# so that notebook 03 runs in about 3 minutes; the Baseline gets one epoch more because its batches of 1000 give it
+# but trains only a few epochs (a few hundred Adam steps per machine id), so that notebook 03 runs in minutes on a
+# laptop CPU (its header has the measured time); the Baseline gets one epoch more because its batches of 1000 give it
 # the fewest steps. `tiny` only checks that the code runs. Keys: the notebook's model keys (MODEL_SPECS).
 AE_MODELS = ("baseline", "batchnorm", "dropout", "dcase_ae")
 AE_TRAINING: dict[str, dict[str, dict]] = {

@@ -9,8 +9,6 @@ someone else's data, and ``synth`` refuses to write into the folder.
 
 :func:`synthetic_dataset_info` tells other modules (result floors, claims) whether a folder is synthetic data and
 which seed, profile and generator version made it, from ``metadata.csv`` and two WAV headers (cheap).
-
-Introduced in: notebooks/01_data_exploration.ipynb
 """
 from __future__ import annotations
 

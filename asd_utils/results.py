@@ -133,8 +133,6 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
     ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
     ``*/metrics.json``); ``data_root`` (and ``profile``) leave out results of other data
     (:func:`asd_utils.metrics.dataset_mismatch`). Unreadable files and left-out results are reported on stderr.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     out_dir = Path(out_dir)
     timings = _read_timings(out_dir) if timings is None else timings
@@ -168,8 +166,6 @@ def collect_dev_eval(out_dir: str | os.PathLike, stems: list[str] | None = None,
     Reads the models of ``out_dir/<stem>/metrics.json`` that carry a ``"dev"`` entry (``{"notebook", "model",
     "mean_auc", "mean_pauc", "pooled_auc"}``: the development result the model was chosen by). Columns:
     :data:`DEV_EVAL_COLUMNS` (``chosen_from`` is the development notebook). Empty when no model has one.
-
-    Introduced in: notebooks/07_results_and_submission.ipynb
     """
     rows = []
     for path in _metrics_paths(Path(out_dir), stems, data_root, profile):
@@ -191,8 +187,6 @@ def collect_dev_eval(out_dir: str | os.PathLike, stems: list[str] | None = None,
 def summary_markdown(summary: pd.DataFrame, dev_eval: pd.DataFrame | None = None, profile: str = "") -> str:
     """The course summary as markdown: this run's results (``summary`` from :func:`collect_summary`), the dev vs eval
     comparison of notebook 07 (when ``dev_eval`` has rows) and, clearly apart, :data:`LITERATURE_RESULTS`.
-
-    Introduced in: notebooks/07_results_and_submission.ipynb
     """
     where = f" (profile {profile})" if profile else ""
     parts = [f"## Results of this run{where}\n",
@@ -226,8 +220,6 @@ def _format_cell(column: str, value, digits: int, seconds_digits: int) -> str:
 def format_markdown_table(df: pd.DataFrame, digits: int = 3, seconds_digits: int = 1) -> str:
     """A GitHub markdown table of ``df`` (index left out): floats with ``digits`` decimals (columns whose name ends
     in ``seconds`` with ``seconds_digits``), missing values empty, numeric columns right-aligned.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     columns = [str(c) for c in df.columns]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]

@@ -16,8 +16,6 @@
 Every notebook is run with the kernel ``python3`` from the repository root, with ``TQDM_DISABLE=1``. The runner passes
 ``DATA_ROOT``, ``OUTPUT_DIR``, ``CACHE_DIR``, ``DEVICE``, ``SEED`` and the profile's values from
 :data:`asd_utils.profiles.NOTEBOOK_PARAMETERS`, but only the names a notebook declares in its ``parameters`` cell.
-
-Introduced in: notebooks/00_getting_started.ipynb
 """
 from __future__ import annotations
 
@@ -57,8 +55,6 @@ def list_notebooks(selection: str | None = None, notebooks_dir: str | os.PathLik
 
     ``selection`` is a comma-separated list of two-digit prefixes (``"03,05"``; ``"3"`` works too) or notebook stems;
     ``None`` or ``""`` selects all. An unknown prefix is a ``ValueError`` listing the notebooks that exist.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     folder = Path(notebooks_dir) if notebooks_dir is not None else repo_root() / "notebooks"
     available = sorted(folder.glob(NOTEBOOK_GLOB))
@@ -158,8 +154,6 @@ def execute_notebook(input_path: str | os.PathLike, output_path: str | os.PathLi
     root) with ``TQDM_DISABLE=1``. A failing cell raises ``papermill.PapermillExecutionError`` after the executed
     notebook, traceback included, has been written to ``output_path``. With ``progress_every_s`` a line
     ``<name>: cell N/M, T s`` is printed at most that often (headless runs show a sign of life).
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     import papermill
 
@@ -211,8 +205,6 @@ def strip_volatile_metadata(nb):
     papermill inserts (``injected-parameters``, error banners), empty ``tags`` lists and ``language_info.version``;
     sets ``metadata.kernelspec`` to the plain ``python3`` kernel. Outputs, execution counts and the ``parameters``
     tag stay.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     nb.metadata.pop("papermill", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -279,8 +271,6 @@ def run_main(argv: list[str] | None = None) -> int:
 
     Returns 0 on success, 1 when a notebook fails (the message names the notebook, the cell and the error),
     2 for bad arguments.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     args = _run_parser().parse_args(argv)
     notebooks = _selected_notebooks(args)
@@ -358,8 +348,6 @@ def regenerate_main(argv: list[str] | None = None) -> int:
     The notebooks' claim checks are strict (:func:`asd_utils.claims.strict_claims`). Each notebook runs into a temporary copy; only after success is it written back (atomic rename) with volatile
     metadata stripped (:func:`strip_volatile_metadata`). A failure leaves the notebook untouched, keeps the executed
     copy under ``outputs/regenerate_failed/`` and returns 1.
-
-    Introduced in: notebooks/00_getting_started.ipynb
     """
     import nbformat
 

@@ -55,7 +55,7 @@ Generator version 2 (``asd_utils.synth.GENERATOR_VERSION``) was calibrated on se
 difficulty (``ID_DIFFICULTY``: SNR mix and severity range; ``id_02`` and ``id_03`` are the
 hard ids, like the real id 02) and the fault strengths are named constants at the top of this module.
 
-Introduced in: notebooks/01_data_exploration.ipynb
+Introduced in: notebooks/00_getting_started.ipynb
 """
 from __future__ import annotations
 
@@ -78,18 +78,14 @@ SNR_JITTER_DB = 1.0  # std of the per-clip jitter around the drawn level
 
 @dataclass(frozen=True)
 class IdDifficulty:
-    """Recording conditions and fault subtlety of one machine id.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Recording conditions and fault subtlety of one machine id."""
 
     snr_weights: tuple[float, float, float]  # probabilities of SNR_CHOICES_DB
     severity_range: tuple[float, float]  # fault severity is uniform in [low, high]
 
 
-# Lower severities or more weight on -6 dB make an id harder. Generator version 2, course profile, seed 0: the DCASE
-# baseline autoencoder of notebook 03 reached AUC 0.92 / 0.83 / 0.85 on ids 00 / 02 / 04 (real data: 0.963 / 0.788 /
-# 0.946); benchmarks/bench_seeds.py measures it on any seed.
+# Lower severities or more weight on -6 dB make an id harder by design; which id comes out hardest depends on the
+# other id cues and the training-set size too (notebook 07 reads it from the run, benchmarks/bench_seeds.py per seed).
 EASY, MEDIUM, HARD = (IdDifficulty((0.5, 0.3, 0.2), (0.3, 1.0)), IdDifficulty((0.4, 0.4, 0.2), (0.25, 1.0)),
                       IdDifficulty((0.05, 0.25, 0.7), (0.2, 0.7)))
 ID_DIFFICULTY = {"id_00": EASY, "id_02": HARD, "id_04": MEDIUM,  # real id 02 is the hard one
@@ -151,10 +147,7 @@ _STREAMS = {"params": 0, "timeline": 1, "tones": 2, "friction": 3, "events": 4, 
 
 
 def machine_id_number(machine_id: str) -> int:
-    """The number of a machine id string: ``"id_04"`` -> 4. Raises ``ValueError`` for anything else.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """The number of a machine id string: ``"id_04"`` -> 4. Raises ``ValueError`` for anything else."""
     match = re.fullmatch(r"id_(\d{2})", str(machine_id))
     if match is None:
         raise ValueError(f"machine id {machine_id!r} is not of the form 'id_XX' (two digits), e.g. 'id_00'")
@@ -162,10 +155,7 @@ def machine_id_number(machine_id: str) -> int:
 
 
 def make_rng(key: tuple[int, ...], stream: str) -> np.random.Generator:
-    """A PCG64 generator for one named random stream of one clip; the same key always gives the same numbers.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """A PCG64 generator for one named random stream of one clip; the same key always gives the same numbers."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([*key, _STREAMS[stream]])))
 
 
@@ -175,10 +165,7 @@ def _crc(text: str) -> int:
 
 @dataclass(frozen=True)
 class MachineParams:
-    """Fixed physical parameters of one machine (one id); frequencies in Hz, amplitudes relative to friction RMS.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Fixed physical parameters of one machine (one id); frequencies in Hz, amplitudes relative to friction RMS."""
 
     machine_type: str
     machine_id: str
@@ -206,7 +193,6 @@ def machine_params(machine_type: str, machine_id: str) -> MachineParams:
 
     Main frequencies sit on a Weyl sequence ``frac(r + id * 0.618)`` so any three ids of equal parity are spread
     out (notebook 02 measures how far apart their tonal lines are); details (harmonics, Q, gains, tilt) come from a generator seeded by the id.
-    Introduced in: notebooks/01_data_exploration.ipynb
     """
     num = machine_id_number(machine_id)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, _crc(machine_type), num])))
@@ -233,10 +219,7 @@ def machine_params(machine_type: str, machine_id: str) -> MachineParams:
 
 
 def default_anomaly_type(seed: int, machine_type: str, machine_id: str, index: int) -> str:
-    """Fault type of anomalous clip ``index``: every block of 3 indices holds each fault once, in a seeded order.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Fault type of anomalous clip ``index``: every block of 3 indices holds each fault once, in a seeded order."""
     block_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
         [seed, _crc(machine_type), machine_id_number(machine_id), 0xFA17, index // 3])))
     return FAULT_TYPES[int(block_rng.permutation(3)[index % 3])]
@@ -244,10 +227,7 @@ def default_anomaly_type(seed: int, machine_type: str, machine_id: str, index: i
 
 @dataclass(frozen=True)
 class ClipParams:
-    """Random parameters of one clip (drawn by :func:`draw_clip_params`); ``key`` seeds its random streams.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Random parameters of one clip (drawn by :func:`draw_clip_params`); ``key`` seeds its random streams."""
 
     key: tuple[int, ...]
     label: str
@@ -265,10 +245,7 @@ class ClipParams:
 
 def draw_clip_params(machine: MachineParams, key: tuple[int, ...], label: str, anomaly_type: str = "none",
                      severity: float | None = None) -> ClipParams:
-    """Draw the clip-level randomness (cheap: no audio). ``severity=None`` draws it from the id's difficulty.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Draw the clip-level randomness (cheap: no audio). ``severity=None`` draws it from the id's difficulty."""
     if label not in ("normal", "anomaly"):
         raise ValueError(f"label must be 'normal' or 'anomaly', got {label!r}")
     if label == "anomaly" and anomaly_type not in FAULT_TYPES:
@@ -603,10 +580,7 @@ def _background(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
 
 def render_clip(machine: MachineParams, clip: ClipParams, sr: int = SAMPLE_RATE,
                 duration_s: float = DURATION_S) -> np.ndarray:
-    """Render one clip as float64 in full-scale units (not yet quantised); see the module docstring for the model.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Render one clip as float64 in full-scale units (not yet quantised); see the module docstring for the model."""
     n = int(round(duration_s * sr))
     normal = _machine_sound(machine, clip, n, sr, faulty=False)
     noise = _background(n, sr, make_rng(clip.key, "background"))  # unit RMS

@@ -158,8 +158,6 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     to classifiers only (one of :data:`SCORE_CHOICES`; default: the checkpoint's ``hyperparameters["score"]``, else
     Mahalanobis). Returns ``(scores [n], info)`` with ``info`` = ``{"kind", "model", "score", "machine_ids"}``.
     Errors name the file: no such file, not a course checkpoint, ids the model was not trained on.
-
-    Introduced in: notebooks/07_results_and_submission.ipynb
     """
     from . import ae_pipeline, classifiers
     from .data import require_machine_ids

@@ -91,18 +91,12 @@ def _crc(text: str) -> int:
 
 
 def quantize_pcm16(x: np.ndarray) -> np.ndarray:
-    """Float full-scale samples -> int16 with explicit rounding (half to even) and clipping.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Float full-scale samples -> int16 with explicit rounding (half to even) and clipping."""
     return np.clip(np.rint(np.asarray(x, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def clip_key(seed: int, machine_type: str, machine_id: str, split: str, label: str, index: int) -> tuple[int, ...]:
-    """The integers that seed every random stream of one clip; nothing else influences its samples.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """The integers that seed every random stream of one clip; nothing else influences its samples."""
     if split not in SPLIT_CODES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if int(index) < 0:
@@ -145,7 +139,7 @@ def synthesize_clip(machine_id: str, label: str = "normal", anomaly_type: str | 
     ``{split}/{label}_{machine_id}_{index:08d}.wav`` that :func:`generate_dataset` writes for ``seed`` (the waveform
     is already quantised to 16 bit, so it equals what ``soundfile.read`` returns). Pass ``anomaly_type`` (one of
     ``FAULT_TYPES``) and ``severity`` in (0, 1] to hear a chosen fault of the same clip.
-    Introduced in: notebooks/01_data_exploration.ipynb
+    Introduced in: notebooks/00_getting_started.ipynb
     """
     machine, params = _clip(seed, machine_type, machine_id, split, label, index, anomaly_type, severity)
     samples = quantize_pcm16(render_clip(machine, params, sr, duration_s))
@@ -202,10 +196,7 @@ def _validate(sizes: SynthSizes) -> None:
 
 def eval_test_order(seed: int, machine_type: str, machine_id: str, n_normal: int,
                     n_anomaly: int) -> list[tuple[str, int]]:
-    """``(label, index)`` of the labelled clip behind each unlabelled eval test name ``id_XX_<k>.wav``, k = 0, 1, ...
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """``(label, index)`` of the labelled clip behind each unlabelled eval test name ``id_XX_<k>.wav``, k = 0, 1, ..."""
     items = [("normal", i) for i in range(n_normal)] + [("anomaly", i) for i in range(n_anomaly)]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
         [seed, _crc(machine_type), machine_id_number(machine_id), EVAL_SHUFFLE_SALT])))
@@ -294,7 +285,6 @@ def generate_dataset(root, profile: str = "course", machine_type: str = "slider"
     raises :class:`DatasetError` before anything is written, and so does too little disk space.
     ``workers > 1`` uses that many processes. The table (also written to ``root/metadata.csv``, sorted by path) has one row per file;
     ``table.attrs`` holds ``written``, ``skipped`` and ``seconds``.
-    Introduced in: notebooks/01_data_exploration.ipynb
     """
     described = f"profile {profile}" if sizes is None else "custom sizes"
     sizes = synth_sizes(profile) if sizes is None else sizes
@@ -397,10 +387,7 @@ def ensure_dataset(data_root, profile: str | None = "course", seed: int = 0, mac
 
 
 def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the ``synth`` command's options to ``parser`` (used by ``python -m asd_utils synth``).
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Add the ``synth`` command's options to ``parser`` (used by ``python -m asd_utils synth``)."""
     parser.add_argument("--profile", default="course", choices=PROFILE_NAMES, help="dataset size (default: course)")
     parser.add_argument("--data-root", "--root", dest="data_root", default=None,
                         help="output folder, relative to the current folder (default: data/synthetic_<profile>, "
@@ -413,10 +400,7 @@ def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 
 def synth_main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m asd_utils synth``: generate a dataset and print a one-line summary.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
+    """Entry point of ``python -m asd_utils synth``: generate a dataset and print a one-line summary."""
     parser = add_synth_arguments(argparse.ArgumentParser(
         prog="python -m asd_utils synth", description="Generate the synthetic slide-rail dataset (DCASE 2020 layout)."))
     args = parser.parse_args(argv)

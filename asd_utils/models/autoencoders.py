@@ -150,8 +150,6 @@ class PlainAutoencoder(Autoencoder):
 
     :func:`as_autoencoder` wraps a student's own module with it, so that the course's training loop and scoring
     functions take it unchanged. ``module`` stays reachable as ``.module``.
-
-    Introduced in: notebooks/03_autoencoder_baselines.ipynb
     """
 
     def __init__(self, module: nn.Module):
@@ -165,8 +163,6 @@ class PlainAutoencoder(Autoencoder):
 def as_autoencoder(model: nn.Module) -> nn.Module:
     """``model`` itself if it has the autoencoder interface (``loss`` and ``reconstruction_error``), else wrapped in
     :class:`PlainAutoencoder` (its forward must map ``[B, D]`` to a reconstruction ``[B, D]``).
-
-    Introduced in: notebooks/03_autoencoder_baselines.ipynb
     """
     if hasattr(model, "loss") and hasattr(model, "reconstruction_error"):
         return model
@@ -320,10 +316,7 @@ class VAE(Autoencoder):
 
 
 def layer_sizes(model: nn.Module) -> Sequence[tuple[str, int]]:
-    """``[(name, n_params), ...]`` for every Linear / BatchNorm layer, in definition order (for quick checks).
-
-    Introduced in: notebooks/03_autoencoder_baselines.ipynb
-    """
+    """``[(name, n_params), ...]`` for every Linear / BatchNorm layer, in definition order (for quick checks)."""
     return [
         (name, sum(p.numel() for p in m.parameters()))
         for name, m in model.named_modules()

@@ -126,7 +126,7 @@ def make_head(
 ) -> nn.Module:
     """Build a classification head: ``"softmax"`` -> ``nn.Linear``, ``"arcface"`` -> :class:`ArcFace`.
 
-    Introduced in: notebooks/05_stgramnet.ipynb
+    Introduced in: notebooks/06_sepstgramnet.ipynb
     """
     if head == "softmax":
         return nn.Linear(in_features, num_classes)
@@ -192,8 +192,6 @@ class PlainClassifier(MachineIdClassifier):
     ``wave [B, N]``, ``module(wave, logmel)`` for both. Its output is the embedding; :func:`make_head` adds the head
     (``nn.Linear(D, num_classes)`` or ArcFace). :func:`as_classifier` builds it. ``module`` stays reachable as
     ``.module``; ``hop_length`` tells random-crop training how to cut waveforms that match the log-mel crops.
-
-    Introduced in: notebooks/05_stgramnet.ipynb
     """
 
     def __init__(self, module: nn.Module, num_classes: int, embedding_dim: int, inputs: tuple[str, ...] = ("logmel",),

@@ -60,10 +60,7 @@ def _conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with a residual connection (ResNet-18/34): ``[B, in, H, W] -> [B, planes, H/s, W/s]``.
-
-    Introduced in: notebooks/04_resnet_baseline.ipynb
-    """
+    """Two 3x3 convolutions with a residual connection (ResNet-18/34): ``[B, in, H, W] -> [B, planes, H/s, W/s]``."""
 
     expansion = 1
 
@@ -220,8 +217,6 @@ def load_imagenet_weights(model: ResNet, arch: str) -> bool:
     Args:
         model: a :class:`ResNet` built by :func:`resnet18` / :func:`resnet50`.
         arch: ``"resnet18"`` or ``"resnet50"``.
-
-    Introduced in: notebooks/04_resnet_baseline.ipynb
     """
     if arch not in IMAGENET_URLS:
         raise ValueError(f"no ImageNet weights known for arch={arch!r}; expected one of {sorted(IMAGENET_URLS)}")
@@ -256,8 +251,6 @@ def resnet18(num_classes: int = 1000, in_channels: int = 3, pretrained: bool = F
         num_classes: outputs of ``fc``.
         in_channels: input channels (``conv1`` adapted; ImageNet filters averaged, see :func:`load_imagenet_weights`).
         pretrained: try to load ImageNet weights; warns and keeps random weights when impossible.
-
-    Introduced in: notebooks/04_resnet_baseline.ipynb
     """
     model = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, in_channels=in_channels)
     if pretrained:
@@ -270,7 +263,7 @@ def resnet50(num_classes: int = 1000, in_channels: int = 3, pretrained: bool = F
 
     Args: as :func:`resnet18`.
 
-    Introduced in: notebooks/04_resnet_baseline.ipynb
+    Introduced in: notebooks/07_results_and_submission.ipynb
     """
     model = ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, in_channels=in_channels)
     if pretrained:
