@@ -6,8 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
-
+from asd_utils.runner import list_notebooks
 from asd_utils.utils import repo_root
 
 TAG = re.compile(r"Introduced in: notebooks/(\S+?\.ipynb)")
@@ -15,7 +14,7 @@ TAG = re.compile(r"Introduced in: notebooks/(\S+?\.ipynb)")
 
 def notebook_texts() -> dict[str, str]:
     return {path.name: "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
-            for path in sorted((repo_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+            for path in list_notebooks()}
 
 
 def tagged_objects():
@@ -30,14 +29,15 @@ def tagged_objects():
                 yield path.relative_to(repo_root()), getattr(node, "lineno", 1), name, node is tree, notebook
 
 
+def mentions(text: str, name: str, is_module: bool) -> bool:
+    pattern = rf"\b{re.escape(name)}" if is_module else rf"\b{re.escape(name)}\b"
+    return re.search(pattern, text, flags=re.IGNORECASE if is_module else 0) is not None
+
+
 def test_introduced_in_tags_name_a_notebook_that_mentions_the_object():
     texts = notebook_texts()
     tags = list(tagged_objects())
     assert tags, "no Introduced in tags found: has the package moved?"
-    def mentions(text: str, name: str, is_module: bool) -> bool:
-        pattern = rf"\b{re.escape(name)}" if is_module else rf"\b{re.escape(name)}\b"
-        return re.search(pattern, text, flags=re.IGNORECASE if is_module else 0) is not None
-
     wrong = [f"{file}:{line} {name}: {notebook} " + ("does not exist" if notebook not in texts else "never mentions it")
              for file, line, name, is_module, notebook in tags if not mentions(texts.get(notebook, ""), name, is_module)]
     assert not wrong, "Introduced in tags that mislead:\n" + "\n".join(wrong)
