@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from .features import LogMelParams, stack_frames
+from .model_registry import AUTOENCODERS
 from .models import VAE, DcaseBaselineAE, as_autoencoder
 from .scoring import reconstruction_scores
 from .training import StackedFrames, TrainingHistory, fit
@@ -41,14 +42,11 @@ from .utils import atomic_path, set_seed
 CHECKPOINT_FORMAT = "asd_course.autoencoder.v1"
 #: what load_autoencoders reads from a checkpoint
 CHECKPOINT_KEYS = ("class", "groups", "init_kwargs", "feature_params", "frames", "name")
-#: model key -> (name in tables and files, class, constructor arguments); the keys of profiles.AE_TRAINING
-MODEL_SPECS: dict[str, tuple[str, type, dict]] = {
-    "baseline": ("Baseline (VAE)", VAE, {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3}),
-    "batchnorm": ("+BatchNorm", VAE, {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}),
-    "dropout": ("+Dropout", VAE, {"batch_norm": True, "dropout": 0.2, "kl_weight": 1e-3}),
-    "dcase_ae": ("DCASE AE (Sequential)", DcaseBaselineAE, {"hidden": 128, "bottleneck": 8}),
-}
 AE_CLASSES = {"VAE": VAE, "DcaseBaselineAE": DcaseBaselineAE}
+#: model key -> (name in tables and files, class, constructor arguments): asd_utils.model_registry.AUTOENCODERS
+#: with the classes
+MODEL_SPECS: dict[str, tuple[str, type, dict]] = {key: (name, AE_CLASSES[class_name], options)
+                                                 for key, (name, class_name, options) in AUTOENCODERS.items()}
 ALL_IDS_GROUP = "all_ids"
 
 
@@ -60,14 +58,6 @@ def check_model_keys(keys) -> list[str]:
     if unknown:
         raise ValueError(f"unknown autoencoder key(s) {unknown}; expected some of {list(MODEL_SPECS)}")
     return keys
-
-
-def model_key(name: str) -> str:
-    """The key of a model name (``"DCASE AE (Sequential)"`` -> ``"dcase_ae"``); keys map to themselves."""
-    for key, (model_name, _, _) in MODEL_SPECS.items():
-        if name in (key, model_name):
-            return key
-    raise ValueError(f"unknown autoencoder {name!r}; expected one of {[spec[0] for spec in MODEL_SPECS.values()]}")
 
 
 def build_autoencoder(key: str, input_dim: int = 640) -> torch.nn.Module:

@@ -45,16 +45,16 @@ from .clip_rows import ClipRows, load_clip_rows
 from .data import require_machine_ids
 from .features import LogMelParams, log_mel_dataset
 from .metrics import evaluate_scores
-from .models import ResNet50Baseline, SepSTgramNet, STgramNet, as_classifier, count_parameters
+from . import models
+from .model_registry import CLASSIFIER_CLASS_NAMES, SCORE_LABELS
+from .models import ResNet50Baseline, as_classifier, count_parameters
 from .scoring import classifier_scores
 from .training import RandomCrops, TensorBatches, TrainingHistory, fit
 from .devices import as_device, model_on, to_device
 from .utils import atomic_path
 
-CLASSIFIER_KINDS = {"resnet50_baseline": ResNet50Baseline, "stgramnet": STgramNet, "sepstgramnet": SepSTgramNet}
-#: score key of :func:`asd_utils.scoring.classifier_scores` -> the name used in tables and metrics.json
-SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahalanobis": "Mahalanobis",
-                "knn_cosine": "kNN cosine"}
+#: build_classifier kind -> class (asd_utils.model_registry.CLASSIFIER_CLASS_NAMES with the classes)
+CLASSIFIER_KINDS = {kind: getattr(models, class_name) for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
 CHECKPOINT_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
 #: what load_classifier and rescore read from a checkpoint
 CHECKPOINT_KEYS = ("kind", "num_classes", "options", "state_dict", "classes", "norm", "feature_params",

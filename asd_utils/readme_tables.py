@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import profiles
-from .classifiers import SCORE_LABELS
+from .model_registry import SCORE_LABELS
 from .results import collect_summary, format_markdown_table, split_model_name
 from .utils import display_path, repo_root, write_text_atomic
 

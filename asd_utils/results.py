@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import profiles
-from .ae_pipeline import MODEL_SPECS, model_key
-from .classifiers import CLASSIFIER_KINDS, SCORE_LABELS
+from .model_registry import (AUTOENCODERS, CLASSIFIER_CHECKPOINTS, CLASSIFIER_CLASS_NAMES, CLASSIFIER_RECIPES,
+                             SCORE_LABELS, autoencoder_key)
 from .metrics import dataset_mismatch
 from .utils import display_path
 
@@ -34,7 +34,7 @@ DEV_EVAL_COLUMNS = ["model", "chosen_from", "dev_mean_auc", "eval_mean_auc", "de
 #: the course reports (Team 42, Table I: one ROC-AUC per set and the training settings; Group 7: per-id AUC / pAUC
 #: of ids 00/02/04 and their average, dev only) and the official DCASE 2020 baseline's AUC / pAUC on ids 00/02/04
 #: (its published results; the mean is ours, over those three ids). Group 7's models carry the course's names
-#: (asd_utils.ae_pipeline.MODEL_SPECS). Empty cells: not reported.
+#: (asd_utils.model_registry.AUTOENCODERS). Empty cells: not reported.
 LITERATURE_RESULTS = pd.DataFrame(
     [("Team 42 report, Table I", "ResNet50 (baseline)", 0.867, 0.753) + (None,) * 7 + ("epochs 10, batch 32, lr 1e-3",),
      ("Team 42 report, Table I", "STgramNet", 0.943, 0.876) + (None,) * 7 + ("epochs 10, batch 4, lr 1e-4",),
@@ -254,17 +254,7 @@ def earlier_results(output_dir, stems, data_root=None, profile: str | None = Non
 
 # ------------------------------------------------------------------------------------------------- notebook 07's choice
 AE_NOTEBOOK = "03_autoencoder_baselines"
-#: notebook 07's CLASSIFIER values -> (build_classifier kind, head, CLASSIFIER_TRAINING key, default network name)
-CLASSIFIER_RECIPES = {
-    "resnet50": ("resnet50_baseline", "softmax", "resnet50", "ResNet50"),
-    "stgramnet": ("stgramnet", "softmax", "stgramnet", "STgramNet (CE)"),
-    "stgramnet_arcface": ("stgramnet", "arcface", "stgramnet", "STgramNet (ArcFace)"),
-    "sepstgramnet": ("sepstgramnet", "softmax", "sepstgramnet", "SepSTgramNet (CE)"),
-}
-#: the checkpoint file each development notebook saves under models/ (notebook 07 reuses it)
-CLASSIFIER_CHECKPOINTS = {"resnet50": "resnet50_baseline.pt", "stgramnet": "stgramnet_ce.pt",
-                          "stgramnet_arcface": "stgramnet_arcface.pt", "sepstgramnet": "sepstgramnet.pt"}
-_KIND_OF_CLASS = {cls.__name__: kind for kind, cls in CLASSIFIER_KINDS.items()}
+_KIND_OF_CLASS = {class_name: kind for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
 _SCORE_KEYS = {label: key for key, label in SCORE_LABELS.items()}  # "Mahalanobis" -> "mahalanobis"
 
 
@@ -286,8 +276,8 @@ def classifier_key(metrics: dict) -> str:
 @dataclass
 class ModelChoice:
     """What notebook 07 retrains on the evaluation ids, and why: an autoencoder (``ae_key`` of
-    :data:`asd_utils.ae_pipeline.MODEL_SPECS`) and a classifier (``classifier`` of :data:`CLASSIFIER_RECIPES`) with
-    one score (``score`` of :data:`asd_utils.classifiers.SCORE_LABELS`). ``*_dev_name``: the development result each
+    :data:`asd_utils.model_registry.AUTOENCODERS`) and a classifier (``classifier`` of :data:`CLASSIFIER_RECIPES`) with
+    one score (``score`` of :data:`asd_utils.model_registry.SCORE_LABELS`). ``*_dev_name``: the development result each
     was chosen by (None when there is none); ``left_out``: networks with dev results that ``candidates`` excluded;
     ``within_one_se``: for ``"autoencoder"`` and ``"classifier"``, the dev results the one-standard-error rule chose
     among (empty without standard errors)."""
@@ -304,7 +294,7 @@ class ModelChoice:
 
     @property
     def ae_name(self) -> str:
-        return MODEL_SPECS[self.ae_key][0]
+        return AUTOENCODERS[self.ae_key][0]
 
     @property
     def network(self) -> str:
@@ -357,9 +347,9 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
                   if m["notebook"] == AE_NOTEBOOK and "aggregate" not in m.get("hyperparameters", {})}
     cls_results = {n: m for n, m in dev_metrics.items() if m["notebook"] != AE_NOTEBOOK}
     if ae_model != "auto":
-        ae_key, ae_reason = model_key(ae_model), "set by AE_MODEL"
+        ae_key, ae_reason = autoencoder_key(ae_model), "set by AE_MODEL"
     elif ae_results:
-        ae_key, ae_reason = model_key(pick(ae_results)), f"{best_reason} of notebook 03"
+        ae_key, ae_reason = autoencoder_key(pick(ae_results)), f"{best_reason} of notebook 03"
         if standard_errors is not None:
             within["autoencoder"] = _within_one_se(ae_results, standard_errors)
     else:
@@ -389,6 +379,6 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
             reason = "default: no development results of notebooks 04-06 among the candidates"
         left_out = sorted({split_model_name(n)[0] for n in cls_results if recipe_of[n][0] not in allowed})
     return ModelChoice(ae_key, ae_reason, classifier, score, reason,
-                       ae_dev_name=MODEL_SPECS[ae_key][0] if MODEL_SPECS[ae_key][0] in ae_results else None,
+                       ae_dev_name=AUTOENCODERS[ae_key][0] if AUTOENCODERS[ae_key][0] in ae_results else None,
                        classifier_dev_name=next((n for n in cls_results if recipe_of[n] == (classifier, score)), None),
                        left_out=left_out, within_one_se=within)

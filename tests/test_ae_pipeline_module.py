@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from asd_utils import ae_pipeline
+from asd_utils import ae_pipeline, model_registry
 from asd_utils.features import LogMelParams
 from asd_utils.models import VAE, Autoencoder, DcaseBaselineAE, as_autoencoder, count_parameters
 from asd_utils.profiles import AE_MODELS
@@ -29,11 +29,11 @@ def test_model_specs_cover_the_profile_keys_and_build_the_report_models():
     dropout = ae_pipeline.build_autoencoder("dropout", input_dim=80)
     assert isinstance(dropout, VAE) and count_parameters(dropout) > count_parameters(
         ae_pipeline.build_autoencoder("baseline", input_dim=80))
-    assert ae_pipeline.model_key("DCASE AE (Sequential)") == "dcase_ae" and ae_pipeline.model_key("baseline") == "baseline"
+    assert model_registry.autoencoder_key("DCASE AE (Sequential)") == "dcase_ae" and model_registry.autoencoder_key("baseline") == "baseline"
     with pytest.raises(ValueError, match="unknown autoencoder key"):
         ae_pipeline.build_autoencoder("transformer")
     with pytest.raises(ValueError, match="unknown autoencoder"):
-        ae_pipeline.model_key("GPT")
+        model_registry.autoencoder_key("GPT")
 
 
 def test_standardisation_stats_per_band():

@@ -252,3 +252,25 @@ def test_describe_failure_without_papermill_error(tmp_path):
 def test_unknown_selection_is_a_usage_error(tmp_path, capsys):
     assert runner.run_main(["--notebooks", "42", "--notebooks-dir", str(tmp_path)]) == 2
     assert "no notebook '42'" in capsys.readouterr().err
+
+
+def test_driving_and_reading_results_import_no_torch():
+    """`python -m asd_utils run`, the results tables and the README tables name the models from
+    asd_utils.model_registry, so driving papermill does not load PyTorch."""
+    import subprocess
+    import sys
+    code = ("import sys, asd_utils.cli, asd_utils.runner, asd_utils.results, asd_utils.readme_tables; "
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))[:3])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_registry_matches_the_model_classes():
+    from asd_utils import ae_pipeline, classifiers, model_registry, models
+    assert {key: (name, cls.__name__, options) for key, (name, cls, options) in ae_pipeline.MODEL_SPECS.items()} \
+        == model_registry.AUTOENCODERS
+    assert {kind: cls.__name__ for kind, cls in classifiers.CLASSIFIER_KINDS.items()} \
+        == model_registry.CLASSIFIER_CLASS_NAMES
+    assert all(isinstance(getattr(models, name), type) for name in model_registry.CLASSIFIER_CLASS_NAMES.values())
+    assert {kind for kind, *_ in model_registry.CLASSIFIER_RECIPES.values()} <= set(classifiers.CLASSIFIER_KINDS)
+    assert set(model_registry.CLASSIFIER_CHECKPOINTS) == set(model_registry.CLASSIFIER_RECIPES)
