@@ -43,7 +43,7 @@ import torch
 from .ae_pipeline import require_keys
 from .clip_rows import ClipRows, load_clip_rows
 from .data import require_machine_ids
-from .features import LogMelParams, log_mel_dataset
+from .features import LogMelParams, LogMelRows, log_mel_dataset
 from .metrics import evaluate_scores
 from . import models
 from .model_registry import CLASSIFIER_CLASS_NAMES, SCORE_LABELS
@@ -131,11 +131,15 @@ class ClipInputs:
 
 def load_clip_inputs(table: pd.DataFrame, params: LogMelParams = LogMelParams(), cache_dir="data/cache",
                      device="auto", waves: bool = True) -> ClipInputs:
-    """Waveforms (``waves=True``) and cached log-mels (:func:`asd_utils.features.log_mel_dataset`) of ``table``'s clips."""
+    """``table``'s clips for a classifier: with ``waves=True`` their waveforms, and their log-mels computed from them
+    when read (:class:`asd_utils.features.LogMelRows`, no second copy in memory); else their cached log-mels
+    (:func:`asd_utils.features.log_mel_dataset`) only."""
     table = table.reset_index(drop=True)
     paths = table["path"].tolist()
-    logmels = log_mel_dataset(paths, params, cache_dir=cache_dir, device=device)
-    return ClipInputs(table, load_clip_rows(paths, sr=params.sr) if waves else None, logmels)
+    if not waves:
+        return ClipInputs(table, None, log_mel_dataset(paths, params, cache_dir=cache_dir, device=device))
+    clips = load_clip_rows(paths, sr=params.sr)
+    return ClipInputs(table, clips, LogMelRows(clips, params))  # log-mels computed from the clips a batch at a time
 
 
 def level_free(logmels):

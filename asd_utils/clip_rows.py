@@ -65,7 +65,12 @@ class ClipRows(np.lib.mixins.NDArrayOperatorsMixin):
         """The clips at ``positions`` (integers or a boolean mask over these rows), sharing the stored array."""
         positions = np.asarray(positions)
         positions = np.flatnonzero(positions) if positions.dtype == bool else positions.astype(np.int64)
-        return ClipRows(self.data, self.index[positions])
+        return self.rows_at(self.index[positions])
+
+    def rows_at(self, index: np.ndarray) -> "ClipRows":
+        """The same kind of rows over the stored rows ``index`` (a subclass that reads rows differently keeps its
+        reading)."""
+        return ClipRows(self.data, index)
 
     def __array__(self, dtype=None, copy=None):
         values = self[:]

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .clip_rows import ClipRows
 from .data import SAMPLE_RATE, clip_length, load_batch
 from .utils import atomic_path, resolve_device, resolve_path
 
@@ -77,6 +78,47 @@ class LogMelFrontEnd(torch.nn.Module):
         mel = torch.matmul(self.mel_basis, power)
         log_mel = (20.0 / p.power) * torch.log10(mel + LOG_EPSILON)
         return log_mel[0] if squeeze else log_mel
+
+
+class LogMelRows(ClipRows):
+    """The log-mels ``[N, n_mels, n_frames]`` of held waveform rows, computed when rows are read.
+
+    The front end gives the same bits whatever the batch, so these are the values :func:`log_mel_dataset` caches,
+    without a second copy of every clip in memory (at the real data's size the log-mels are half as big as the int16
+    waveforms). Subsets share the waveforms, as :class:`asd_utils.clip_rows.ClipRows` do.
+    """
+
+    def __init__(self, waves: ClipRows, params: LogMelParams = LogMelParams(), front_end=None):
+        super().__init__(waves.data, waves.index)
+        self.params = params
+        self.front_end = front_end if front_end is not None else LogMelFrontEnd(params)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.index), self.params.n_mels, self.params.n_frames(self.data.shape[1]))
+
+    @property
+    def ndim(self) -> int:
+        return 3
+
+    #: clips per front-end call: the STFT of one clip takes several times the memory of its log-mel
+    CLIPS_PER_CALL = 16
+
+    def _read(self, stored: np.ndarray) -> np.ndarray:
+        if stored.ndim == 1:  # one clip
+            return self._read(stored[None])[0]
+        out = np.empty((len(stored),) + self.shape[1:], dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, len(stored), self.CLIPS_PER_CALL):
+                waves = super()._read(stored[start:start + self.CLIPS_PER_CALL])
+                out[start:start + len(waves)] = self.front_end(torch.from_numpy(np.ascontiguousarray(waves))).numpy()
+        return out
+
+    def rows_at(self, index: np.ndarray) -> "LogMelRows":
+        return LogMelRows(ClipRows(self.data, index), self.params, self.front_end)
+
+    def __repr__(self) -> str:
+        return f"LogMelRows({self.shape}, from waveforms stored as {self.data.dtype})"
 
 
 def log_mel(waveform: np.ndarray, params: LogMelParams = LogMelParams()) -> np.ndarray:

@@ -80,3 +80,19 @@ def test_front_end_gives_the_same_bits_whatever_the_batch():
         pieces = np.concatenate([front_end(torch.from_numpy(waves[i:i + size])).numpy()
                                  for i, size in ((0, 1), (1, 2), (3, 3))])
     assert np.array_equal(whole, pieces)
+
+
+def test_log_mel_rows_are_the_cached_log_mels_of_held_clips(tmp_path, monkeypatch):
+    from asd_utils.clip_rows import load_clip_rows
+    from asd_utils.features import LogMelRows
+    monkeypatch.setattr(LogMelRows, "CLIPS_PER_CALL", 2)  # a read of several rows takes several front-end calls
+    paths = [write_wav(tmp_path / f"clip_{i}.wav", machine_like(seed=i, seconds=1.0)) for i in range(5)]
+    cached = log_mel_dataset(paths, cache_dir=None, batch_size=3, device="cpu")
+    rows = LogMelRows(load_clip_rows(paths, sr=16000))
+    assert rows.shape == cached.shape and len(rows) == 5 and rows.ndim == 3 and rows.dtype == np.float32
+    assert np.array_equal(rows[:], cached) and np.array_equal(rows[3], cached[3])
+    assert np.array_equal(rows[[4, 1]], cached[[4, 1]]) and np.array_equal(rows[2, :, 7], cached[2, :, 7])
+    subset = rows.select([4, 0, 2])
+    assert isinstance(subset, LogMelRows) and np.array_equal(subset[1:], cached[[0, 2]])
+    assert subset.select(np.array([False, True, False]))[:].shape == (1,) + cached.shape[1:]
+    assert rows.select([])[:].shape == (0,) + cached.shape[1:]
