@@ -30,7 +30,6 @@ Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06
 """
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -48,10 +47,10 @@ from .metrics import evaluate_scores
 from . import models
 from .model_registry import CLASSIFIER_CLASS_NAMES, SCORE_LABELS
 from .models import ResNet50Baseline, as_classifier, count_parameters
-from .scoring import classifier_scores
+from .scoring import classifier_scores, p_own_id
 from .training import RandomCrops, TensorBatches, TrainingHistory, fit
 from .devices import as_device, model_on, to_device
-from .utils import atomic_path
+from .utils import atomic_path, progress_bars_wanted
 
 #: build_classifier kind -> class (asd_utils.model_registry.CLASSIFIER_CLASS_NAMES with the classes)
 CLASSIFIER_KINDS = {kind: getattr(models, class_name) for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
@@ -373,13 +372,6 @@ def confusion_matrix(logits, classes, num_classes: int) -> np.ndarray:
     return matrix
 
 
-def p_own_id(logits, classes) -> np.ndarray:
-    """``softmax(logits)[id]`` per clip (float64): 1.0 means the classifier is certain the clip is its own machine."""
-    logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
-    index = torch.as_tensor(np.asarray(classes), dtype=torch.long)
-    return torch.softmax(logits, dim=1).gather(1, index[:, None])[:, 0].numpy()
-
-
 # ------------------------------------------------------------------------------------------------- the whole run
 @dataclass
 class ClassifierRun:
@@ -467,7 +459,7 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     in ``history.epoch_metrics`` for a training curve (it costs one forward pass over them per epoch).
     """
     if progress is None:
-        progress = os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes")
+        progress = progress_bars_wanted()
     mapping = class_mapping(train.table["machine_id"])
     model = as_classifier(model, len(mapping), n_mels=train.logmels.shape[1])  # a plain nn.Module gets a head
     if getattr(model, "num_classes", len(mapping)) != len(mapping):

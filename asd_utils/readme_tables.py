@@ -5,6 +5,8 @@
   the notebooks' stored outputs; the README's development and evaluation tables (:func:`course_tables`).
 * ``benchmarks/results/seeds.csv`` (:data:`SEED_RESULTS_CSV`): mean AUC per generator seed, set, model and score,
   written by ``benchmarks/bench_seeds.py`` (:func:`merge_rows`); the README's seed table (:func:`seed_table`).
+  ``seeds_dcase.csv`` (:data:`REAL_SIZE_RESULTS_CSV`): the same at the real data's size (``--profile dcase``); the
+  README's ``seeds-real-size`` table.
 * both: the README's reproduction scorecard and its reading (:func:`scorecard_block`).
 
 ``python -m asd_utils readme-tables`` rewrites the tables between the README's ``<!-- begin generated table: NAME``
@@ -29,9 +31,12 @@ from .utils import display_path, repo_root, write_text_atomic
 
 COURSE_RESULTS_CSV = "notebooks/results_summary.csv"
 SEED_RESULTS_CSV = "benchmarks/results/seeds.csv"
+REAL_SIZE_RESULTS_CSV = "benchmarks/results/seeds_dcase.csv"
+#: the file ``bench_seeds.py --profile P`` writes: the course's data size, or the real data's (the `dcase` profile)
+SEED_RESULTS_CSVS = {"course": SEED_RESULTS_CSV, "dcase": REAL_SIZE_RESULTS_CSV}
 #: the columns the README tables read from each results file
 RESULTS_COLUMNS = {COURSE_RESULTS_CSV: ("notebook", "model", "dataset", "mean_auc", "mean_pauc"),
-                   SEED_RESULTS_CSV: ("seed", "dataset", "model", "score", "mean_auc")}
+                   **{path: ("seed", "dataset", "model", "score", "mean_auc") for path in SEED_RESULTS_CSVS.values()}}
 
 
 def read_results_csv(path, required) -> pd.DataFrame:
@@ -117,6 +122,7 @@ def seed_table(seeds: pd.DataFrame) -> str:
     ddof 1) over the seeds, one row per :data:`SEED_TABLE_ROWS` entry (a ``None`` score: the best score of each seed
     and set), from the rows ``benchmarks/bench_seeds.py`` writes (:data:`SEED_COLUMNS`)."""
     seed_ids = sorted(seeds["seed"].unique())
+    sets = [d for d in ("dev", "eval") if d in set(seeds["dataset"])]  # the real data's size has no eval clips
     rows = []
     for model, score, label in SEED_TABLE_ROWS:
         part = seeds[(seeds["model"] == model) & ((seeds["score"] == score) if score else True)]
@@ -125,8 +131,8 @@ def seed_table(seeds: pd.DataFrame) -> str:
             continue
         row = {"model · score": label or f"{model} · {SCORE_LABELS[score]}"}
         for seed in seed_ids:
-            row[f"seed {seed}"] = " / ".join(f"{auc.get((d, seed), float('nan')):.3f}" for d in ("dev", "eval"))
-        row["mean ± std over seeds"] = " / ".join(f"{auc[d].mean():.3f} ± {auc[d].std():.3f}" for d in ("dev", "eval"))
+            row[f"seed {seed}"] = " / ".join(f"{auc.get((d, seed), float('nan')):.3f}" for d in sets)
+        row["mean ± std over seeds"] = " / ".join(f"{auc[d].mean():.3f} ± {auc[d].std():.3f}" for d in sets)
         rows.append(row)
     return format_markdown_table(pd.DataFrame(rows))
 
@@ -141,27 +147,30 @@ def render_readme(text: str, tables: dict[str, str]) -> str:
     return _MARKED.sub(lambda m: m.group(1) + "\n" + tables[m["name"]] + "\n" + m.group(4), text)
 
 
-def scorecard_block(seeds: pd.DataFrame, course: pd.DataFrame) -> str:
+def scorecard_block(seeds: pd.DataFrame, course: pd.DataFrame, real_size: pd.DataFrame | None = None) -> str:
     """The README's ``scorecard``: the reproduction scorecard (:mod:`asd_utils.scorecard`) and its reading."""
     from .results import LITERATURE_RESULTS
     from .scorecard import bar_summary, reproduction_scorecard, scorecard_summary
 
-    card = reproduction_scorecard(seeds, course, LITERATURE_RESULTS)
-    return "\n\n".join(filter(None, [format_markdown_table(card), scorecard_summary(card), bar_summary(seeds)]))
+    card = reproduction_scorecard(seeds, course, LITERATURE_RESULTS, real_size)
+    bars = [bar_summary(seeds)] + ([bar_summary(real_size, "At the real data's size")] if real_size is not None else [])
+    return "\n\n".join(filter(None, [format_markdown_table(card), scorecard_summary(card), *bars]))
 
 
 def readme_tables(root=None) -> dict[str, str]:
-    """Every generated README block, from the committed :data:`COURSE_RESULTS_CSV` and :data:`SEED_RESULTS_CSV`."""
+    """Every generated README block, from the committed :data:`COURSE_RESULTS_CSV` and :data:`SEED_RESULTS_CSVS`."""
     root = Path(root) if root is not None else repo_root()
-    course, seeds = (read_results_csv(root / name, RESULTS_COLUMNS[name]) for name in (COURSE_RESULTS_CSV, SEED_RESULTS_CSV))
-    return {**course_tables(course), "seeds": seed_table(seeds), "scorecard": scorecard_block(seeds, course)}
+    course, seeds, real_size = (read_results_csv(root / name, RESULTS_COLUMNS[name]) for name in
+                                (COURSE_RESULTS_CSV, SEED_RESULTS_CSV, REAL_SIZE_RESULTS_CSV))
+    return {**course_tables(course), "seeds": seed_table(seeds), "seeds-real-size": seed_table(real_size),
+            "scorecard": scorecard_block(seeds, course, real_size)}
 
 
 def readme_tables_main(argv: list[str] | None = None) -> int:
     """``python -m asd_utils readme-tables [--check]``: rewrite (or check) the README's generated results tables."""
     parser = argparse.ArgumentParser(prog="python -m asd_utils readme-tables",
                                      description=f"Rewrite the README's results tables from {COURSE_RESULTS_CSV} "
-                                                 f"and {SEED_RESULTS_CSV}.")
+                                                 f"and {', '.join(SEED_RESULTS_CSVS.values())}.")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a table is out of date")
     args = parser.parse_args(argv)
     readme = repo_root() / "README.md"
@@ -171,7 +180,7 @@ def readme_tables_main(argv: list[str] | None = None) -> int:
         print(f"{display_path(readme)}: results tables up to date")
         return 0
     if args.check:
-        print(f"{display_path(readme)}: results tables differ from {COURSE_RESULTS_CSV} / {SEED_RESULTS_CSV}; "
+        print(f"{display_path(readme)}: results tables differ from {COURSE_RESULTS_CSV} / {' / '.join(SEED_RESULTS_CSVS.values())}; "
               "run 'python -m asd_utils readme-tables'", file=sys.stderr)
         return 1
     write_text_atomic(readme, rendered)

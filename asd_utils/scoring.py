@@ -42,12 +42,17 @@ def reconstruction_scores(model: torch.nn.Module, log_mels, frames: int = 5, mea
     return scores
 
 
-def softmax_scores(logits, class_index) -> np.ndarray:
-    """The report's Eq. 1: ``1 - softmax(logits)[class_index]`` per clip (0 = surely its own machine, 1 = not)."""
+def p_own_id(logits, class_index) -> np.ndarray:
+    """``softmax(logits)[class_index]`` per clip (float64): 1.0 means the classifier is certain the clip is its own
+    machine."""
     logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
     index = torch.as_tensor(np.asarray(class_index), dtype=torch.long)
-    prob = torch.softmax(logits, dim=1).gather(1, index[:, None])[:, 0]
-    return (1.0 - prob).numpy()
+    return torch.softmax(logits, dim=1).gather(1, index[:, None])[:, 0].numpy()
+
+
+def softmax_scores(logits, class_index) -> np.ndarray:
+    """The report's Eq. 1: ``1 - softmax(logits)[class_index]`` per clip (0 = surely its own machine, 1 = not)."""
+    return 1.0 - p_own_id(logits, class_index)
 
 
 def neg_log_prob_scores(logits, class_index) -> np.ndarray:

@@ -159,7 +159,8 @@ def make_rng(key: tuple[int, ...], stream: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([*key, _STREAMS[stream]])))
 
 
-def _crc(text: str) -> int:
+def stable_hash(text: str) -> int:
+    """A text's CRC-32, a seed component that is the same in every Python process (``hash()`` is salted)."""
     return zlib.crc32(text.encode("utf-8"))
 
 
@@ -195,14 +196,14 @@ def machine_params(machine_type: str, machine_id: str) -> MachineParams:
     out (notebook 02 measures how far apart their tonal lines are); details (harmonics, Q, gains, tilt) come from a generator seeded by the id.
     """
     num = machine_id_number(machine_id)
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, _crc(machine_type), num])))
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, stable_hash(machine_type), num])))
 
     def spread(name: str, rel: float) -> float:
-        rotation = _crc(f"{machine_type}:{name}") / 2.0**32
+        rotation = stable_hash(f"{machine_type}:{name}") / 2.0**32
         return 1.0 + rel * (2.0 * ((rotation + num * GOLDEN) % 1.0) - 1.0)
 
     u = rng.uniform(size=16)
-    joint_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, _crc(machine_type), num, 1])))
+    joint_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([MACHINE_SALT, stable_hash(machine_type), num, 1])))
     return MachineParams(
         machine_type=machine_type, machine_id=machine_id,
         stroke_period_s=BASE_STROKE_PERIOD_S * spread("stroke", ID_STROKE_SPREAD),
@@ -221,7 +222,7 @@ def machine_params(machine_type: str, machine_id: str) -> MachineParams:
 def default_anomaly_type(seed: int, machine_type: str, machine_id: str, index: int) -> str:
     """Fault type of anomalous clip ``index``: every block of 3 indices holds each fault once, in a seeded order."""
     block_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-        [seed, _crc(machine_type), machine_id_number(machine_id), 0xFA17, index // 3])))
+        [seed, stable_hash(machine_type), machine_id_number(machine_id), 0xFA17, index // 3])))
     return FAULT_TYPES[int(block_rng.permutation(3)[index % 3])]
 
 

@@ -42,7 +42,6 @@ import multiprocessing
 import shutil
 import sys
 import time
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -54,7 +53,7 @@ import soundfile as sf
 
 from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, default_root_of, synth_sizes
 from .slider_sound import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params,
-                           machine_id_number, machine_params, render_clip)
+                           machine_id_number, machine_params, render_clip, stable_hash)
 from .data import DatasetError, blocking_file, check_root, dataset_table
 from .levels import TRAINING_FREE_SCORES, clip_statistics, training_free_scores
 from .paths import check_disk_space, folder_lock, path_component, size_text
@@ -86,10 +85,6 @@ class _Job(NamedTuple):
     file_index: int  # index in the file name actually written
 
 
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode("utf-8"))
-
-
 def quantize_pcm16(x: np.ndarray) -> np.ndarray:
     """Float full-scale samples -> int16 with explicit rounding (half to even) and clipping."""
     return np.clip(np.rint(np.asarray(x, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int16)
@@ -101,7 +96,7 @@ def clip_key(seed: int, machine_type: str, machine_id: str, split: str, label: s
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if int(index) < 0:
         raise ValueError(f"index must be >= 0, got {index}")
-    return (int(seed), _crc(machine_type), machine_id_number(machine_id), SPLIT_CODES[split], LABEL_CODES[label],
+    return (int(seed), stable_hash(machine_type), machine_id_number(machine_id), SPLIT_CODES[split], LABEL_CODES[label],
             int(index))
 
 
@@ -199,7 +194,7 @@ def eval_test_order(seed: int, machine_type: str, machine_id: str, n_normal: int
     """``(label, index)`` of the labelled clip behind each unlabelled eval test name ``id_XX_<k>.wav``, k = 0, 1, ..."""
     items = [("normal", i) for i in range(n_normal)] + [("anomaly", i) for i in range(n_anomaly)]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-        [seed, _crc(machine_type), machine_id_number(machine_id), EVAL_SHUFFLE_SALT])))
+        [seed, stable_hash(machine_type), machine_id_number(machine_id), EVAL_SHUFFLE_SALT])))
     return [items[int(i)] for i in rng.permutation(len(items))]
 
 

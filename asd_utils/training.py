@@ -16,7 +16,6 @@ Introduced in: notebooks/03_autoencoder_baselines.ipynb
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 
 from .devices import as_device, model_on, to_device
+from .utils import progress_bars_wanted
 
 
 class StackedFrames:
@@ -171,8 +171,7 @@ def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tupl
         scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(epochs * n_batches, 1))
                      if cosine_decay else None)
         bar = None
-        if progress and os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes"):
-            # tqdm's notebook bars ignore TQDM_DISABLE, so headless runs (papermill, nbval) check it here
+        if progress and progress_bars_wanted():
             from tqdm.auto import tqdm
             bar = tqdm(total=epochs * n_batches, desc=desc, unit="batch")
         started = time.perf_counter()

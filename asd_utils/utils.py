@@ -142,6 +142,25 @@ def set_seed(seed: int) -> None:
     configure_determinism()
 
 
+def show_code(obj) -> None:
+    """Print the source of a function or method without its docstring (the notebooks show the code, the package keeps
+    the docstrings)."""
+    import inspect
+
+    quotes = '"' * 3
+    source = inspect.getsource(obj)
+    head, _, rest = source.partition(quotes)
+    if obj.__doc__ and rest:
+        source = head.rstrip(" ") + rest.partition(quotes)[2].lstrip("\n")
+    print(source)
+
+
+def progress_bars_wanted() -> bool:
+    """Whether to show progress bars: not when the environment sets ``TQDM_DISABLE`` (headless runs: papermill,
+    nbval). tqdm's notebook bars ignore that variable by themselves, so every bar asks here first."""
+    return os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true", "yes")
+
+
 def resolve_device(device: str = "auto") -> "torch.device":
     """Turn ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"mps"`` into a ``torch.device``.
 

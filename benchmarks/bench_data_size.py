@@ -38,7 +38,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_seeds  # noqa: E402
 from asd_utils import slider_sound  # noqa: E402
-from asd_utils.classifiers import class_indices, load_clip_inputs, p_own_id, predict  # noqa: E402
+from asd_utils.classifiers import class_indices, load_clip_inputs, predict  # noqa: E402
+from asd_utils.scoring import p_own_id  # noqa: E402
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores  # noqa: E402
 from asd_utils.scoring import classifier_scores  # noqa: E402

@@ -1,8 +1,9 @@
 """The course's headline comparison on several generator seeds: training-free statistics, the DCASE AE and the
-machine-id classifiers, trained and scored as notebooks 01 and 03-06 do on the `course` profile.
+machine-id classifiers, trained and scored with the `course` recipe as notebooks 01 and 03-06 train them.
 
-For each seed it generates the course dataset (``data/synthetic_course_seed<S>``, reused when complete), then
-measures dev (ids 00/02/04) and eval (ids 01/03/05) mean AUC/pAUC of
+For each seed it generates the synthetic dataset of ``--profile`` (``course``: 100/100/50 training clips per dev id;
+``dcase``: the real data's clip counts, dev test clips only; in :func:`asd_utils.profiles.default_data_root`, reused
+when complete), then measures dev (ids 00/02/04) and, where the data has them, eval (ids 01/03/05) mean AUC/pAUC of
 
 * the training-free clip statistics of notebook 01 (RMS, peak, crest factor, 4-8 kHz envelope std and peak) and its
   mean-spectrum Gaussian (time-averaged log-mel, one Gaussian per id, Mahalanobis distance; ``gaussian``);
@@ -12,11 +13,14 @@ measures dev (ids 00/02/04) and eval (ids 01/03/05) mean AUC/pAUC of
 
 and the share of anomalous clips whose p(id) exceeds 0.999 (a saturated softmax). It prints one table per seed
 and the mean +- std over seeds, and writes ``results.csv`` and ``summary.txt`` to ``--out``. The mean AUCs also go
-to the committed ``benchmarks/results/seeds.csv`` (replacing the rows of the seeds and models run, keeping the
-others; ``--results-csv ''`` skips it), from which the README's seed table is rewritten.
+to the committed results file of the profile (``benchmarks/results/seeds.csv`` or ``seeds_dcase.csv``, replacing
+the rows of the seeds and models run, keeping the others; ``--results-csv ''`` skips it), from which the README's
+seed tables and scorecard are rewritten.
 
 Usage: ``.venv/bin/python benchmarks/bench_seeds.py --seeds 0 1 2 [--models ae stgramnet ...]``
-(about 6-8 minutes per seed on 2 CPU cores).
+(about 6-8 minutes per seed on 2 CPU cores); at the real data's size
+``--profile dcase --seeds 0 1 --models stats gaussian ae stgramnet`` (about 35 minutes per seed, most of it
+STgramNet's training).
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from asd_utils.classifiers import (build_classifier, class_mapping, load_clip_in
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
 from asd_utils.scoring import mean_spectrum_scores  # noqa: E402
-from asd_utils.readme_tables import SEED_COLUMNS, SEED_RESULTS_CSV, merge_rows, readme_tables_main  # noqa: E402
+from asd_utils.readme_tables import SEED_COLUMNS, SEED_RESULTS_CSVS, merge_rows, readme_tables_main  # noqa: E402
 from asd_utils.synth import generate_dataset, training_free_scores  # noqa: E402
 from asd_utils.utils import set_seed, write_text_atomic  # noqa: E402
 
@@ -130,9 +134,9 @@ def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: in
 
 
 def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval"),
-             train_seed: int | None = None) -> pd.DataFrame:
-    root = ROOT / "data" / f"synthetic_course_seed{seed}"
-    generate_dataset(root, "course", seed=seed, workers=workers, progress=False)
+             train_seed: int | None = None, profile: str = "course") -> pd.DataFrame:
+    root = ROOT / profiles.default_data_root(profile, seed)
+    generate_dataset(root, profile, seed=seed, workers=workers, progress=False)
     table = dataset_table(root)
     train, test = (table[table["split"] == s].reset_index(drop=True) for s in ("train", "test"))
     test = test[test["dataset"].isin(datasets)].reset_index(drop=True)
@@ -158,6 +162,8 @@ def one_seed(seed: int, models: list[str], workers: int, datasets=("dev", "eval"
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--profile", choices=sorted(SEED_RESULTS_CSVS), default="course",
+                        help="size of the synthetic data (the training recipe is the course's either way)")
     parser.add_argument("--models", nargs="+", default=["stats", "gaussian", "ae", *CLASSIFIERS])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["dev", "eval"], help="test clips to score (dev, eval)")
@@ -165,13 +171,16 @@ def main(argv=None) -> None:
                         help="initial weights and batch order of the classifiers (default: the generator seed); "
                              "another value measures the training noise on the same data")
     parser.add_argument("--out", default=str(ROOT / "outputs" / "bench_seeds"))
-    parser.add_argument("--results-csv", default=str(ROOT / SEED_RESULTS_CSV),
-                        help="committed mean AUCs behind the README's seed table ('' : do not write)")
+    parser.add_argument("--results-csv", default=None,
+                        help="committed mean AUCs behind the README's seed table (default: the profile's file; "
+                             "'' : do not write)")
     args = parser.parse_args(argv)
+    if args.results_csv is None:
+        args.results_csv = str(ROOT / SEED_RESULTS_CSVS[args.profile])
     torch.set_num_threads(2)
     frames = []
     for seed in args.seeds:
-        frame = one_seed(seed, args.models, args.workers, args.datasets, args.train_seed)
+        frame = one_seed(seed, args.models, args.workers, args.datasets, args.train_seed, args.profile)
         frames.append(frame)
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(f"seed {seed}\n" + frame.drop(columns="seed").round(3).to_string(index=False), flush=True)
@@ -179,7 +188,7 @@ def main(argv=None) -> None:
     summary = (results.groupby(["dataset", "model", "score"], sort=False)["mean_auc"]
                .agg(["mean", "std", "count"]).round(3).reset_index())
     print(summary.to_string(index=False))
-    out = Path(args.out)
+    out = Path(args.out) / args.profile
     out.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "results.csv", index=False, float_format="%.4f")
     (out / "summary.txt").write_text(summary.to_string(index=False) + "\n")

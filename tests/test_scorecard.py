@@ -70,3 +70,31 @@ def test_readme_reading_agrees_with_the_committed_scorecard():
         pytest.fail("README.md no longer states the headline's verdict in its introduction: update this test")
     if "A training-free statistic that matches the learned models" in readme:
         assert "ties with" in scorecard.bar_summary(pd.read_csv(root / SEED_RESULTS_CSV))
+
+
+def test_real_size_column_judges_only_what_was_measured_there():
+    real = _seeds({("DCASE AE", "mean error"): (0.95, 0.0), ("STgramNet (CE)", "1-softmax"): (0.63, 0.0)})
+    real = real[real["dataset"] == "dev"]  # the real data's size: development test clips only
+    card = scorecard.reproduction_scorecard(_seeds(BASE), COURSE, LITERATURE_RESULTS, real).set_index("claim (report)")
+    at_size = card[scorecard.REAL_SIZE]
+    assert at_size["the classifiers above the autoencoders (Team 42 with Eq. 1 vs Group 7)"].endswith(": reversed")
+    assert at_size["the autoencoders reach 0.877-0.894 dev mean AUC (Group 7, mean error)"].endswith(
+        "above the report's range")
+    assert at_size["STgramNet above ResNet50 with Eq. 1 (Team 42)"] == scorecard.NOT_RUN
+    assert "no evaluation test clips" in at_size["the evaluation ids score below the development ids (Team 42, every model)"]
+    assert set(card["verdict"]) == {"reproduced", "reproduced (one seed)"}  # the verdicts stay the course size's
+    summary = scorecard.scorecard_summary(card.reset_index())
+    assert "At the real data's size" in summary and "Group 7): reversed" in summary
+    alone = scorecard.reproduction_scorecard(_seeds(BASE), COURSE, LITERATURE_RESULTS)
+    assert "At the real data's size" not in scorecard.scorecard_summary(alone)
+    assert set(alone[scorecard.REAL_SIZE]) <= {scorecard.NOT_RUN, scorecard.NOT_RUN + " (only notebook 03 trains it)",
+                                               "no evaluation test clips at this size"}
+
+
+def test_seed_table_shows_only_the_sets_measured():
+    from asd_utils.readme_tables import seed_table
+
+    dev_only = _seeds(BASE)
+    table = seed_table(dev_only[dev_only["dataset"] == "dev"])
+    assert "0.885" in table and " / " not in table
+    assert "0.885 / 0.875" in seed_table(dev_only)

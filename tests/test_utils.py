@@ -52,3 +52,23 @@ def test_set_seed_fixes_the_thread_count(monkeypatch):
             utils.set_seed(0)
     finally:
         torch.set_num_threads(before)
+
+
+def _documented(x):
+    """A docstring the notebooks do not print."""
+    return x + 1
+
+
+def test_show_code_prints_the_source_without_its_docstring(capsys):
+    utils.show_code(_documented)
+    shown = capsys.readouterr().out
+    assert shown.startswith("def _documented(x):\n") and "return x + 1" in shown and "docstring" not in shown
+
+
+@pytest.mark.parametrize("value, wanted", [(None, True), ("1", False), ("true", False), ("YES", False), ("0", True)])
+def test_progress_bars_follow_tqdm_disable(monkeypatch, value, wanted):
+    if value is None:
+        monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    else:
+        monkeypatch.setenv("TQDM_DISABLE", value)
+    assert utils.progress_bars_wanted() is wanted

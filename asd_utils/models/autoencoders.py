@@ -135,15 +135,6 @@ class DcaseBaselineAE(Autoencoder):
         """Reconstruct ``x [B, input_dim]`` -> ``[B, input_dim]``."""
         return self.decoder(self.encoder(x))
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as ``forward``: the model is deterministic."""
-        return self(x)
-
-    def loss(self, batch) -> torch.Tensor:
-        """Mean squared reconstruction error over all elements of the batch (a scalar)."""
-        x = _as_input(batch)
-        return F.mse_loss(self(x), x)
-
 
 class PlainAutoencoder(Autoencoder):
     """Any ``nn.Module`` that maps ``[B, D]`` to ``[B, D]``, given the autoencoder interface (MSE loss, scoring).
