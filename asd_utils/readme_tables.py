@@ -180,7 +180,8 @@ def readme_tables_main(argv: list[str] | None = None) -> int:
         print(f"{display_path(readme)}: results tables up to date")
         return 0
     if args.check:
-        print(f"{display_path(readme)}: results tables differ from {COURSE_RESULTS_CSV} / {' / '.join(SEED_RESULTS_CSVS.values())}; "
+        sources = " / ".join([COURSE_RESULTS_CSV, *SEED_RESULTS_CSVS.values()])
+        print(f"{display_path(readme)}: results tables differ from {sources}; "
               "run 'python -m asd_utils readme-tables'", file=sys.stderr)
         return 1
     write_text_atomic(readme, rendered)

@@ -19,8 +19,8 @@ seed tables and scorecard are rewritten.
 
 Usage: ``.venv/bin/python benchmarks/bench_seeds.py --seeds 0 1 2 [--models ae stgramnet ...]``
 (about 6-8 minutes per seed on 2 CPU cores); at the real data's size
-``--profile dcase --seeds 0 1 --models stats gaussian ae stgramnet`` (about 35 minutes per seed, most of it
-STgramNet's training).
+``--profile dcase --seeds 0 1 --models stats gaussian ae stgramnet`` (about 30 minutes per seed on 2 CPU cores,
+most of it STgramNet's training).
 """
 from __future__ import annotations
 
