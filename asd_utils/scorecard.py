@@ -141,34 +141,33 @@ def _batchnorm_row(course: pd.DataFrame, report: dict[str, float]) -> dict:
             VERDICT: (verdict(order, None, None) + " (one seed)") if found else "not measured"}
 
 
-def _eval_below_dev_at_size(real_size: pd.DataFrame | None, models: list[str]) -> str:
-    """Dev / eval means with the reports' scores at the real data's size, and whether every model drops."""
-    if real_size is None or not set(SETS) <= set(real_size["dataset"]):
-        return "no evaluation test clips at this size"
+def _dev_eval_means(seeds: pd.DataFrame, models: list[str], score_of,
+                    named: bool = False) -> tuple[list[tuple[float, float]], list[str]]:
+    """(dev, eval) mean AUC over seeds of each model with ``score_of(model)``, and their text (with the score's name
+    when ``named``)."""
     pairs, texts = [], []
-    for model in (m for m in models if m in set(real_size["model"])):
-        auc = _per_seed(real_size, model, REPORT_SCORE[model])
+    for model in models:
+        score = score_of(model)
+        auc = _per_seed(seeds, model, score)
         pairs.append((auc["dev"].mean(), auc["eval"].mean()))
-        texts.append(f"{model} {pairs[-1][0]:.3f} / {pairs[-1][1]:.3f}")
-    return f"dev / eval means: {'; '.join(texts)}: {_order(pairs)}" if pairs else NOT_RUN
+        name = f"{model} {SCORE_NAMES.get(score, score)}" if named else model
+        texts.append(f"{name} {pairs[-1][0]:.3f} / {pairs[-1][1]:.3f}")
+    return pairs, texts
 
 
 def _eval_below_dev_row(seeds: pd.DataFrame, real_size=None) -> dict:
     models = [m for m in ("ResNet50", "STgramNet (CE)", "SepSTgramNet (CE)") if m in set(seeds["model"])]
-    report_pairs, best_pairs, texts, best_texts = [], [], [], []
-    for model in models:
-        auc = _per_seed(seeds, model, REPORT_SCORE[model])
-        report_pairs.append((auc["dev"].mean(), auc["eval"].mean()))
-        texts.append(f"{model} {auc['dev'].mean():.3f} / {auc['eval'].mean():.3f}")
-        score = best_score(seeds, model)
-        best = _per_seed(seeds, model, score)
-        best_pairs.append((best["dev"].mean(), best["eval"].mean()))
-        best_texts.append(f"{model} {SCORE_NAMES.get(score, score)} {best['dev'].mean():.3f} / {best['eval'].mean():.3f}")
+    report_pairs, texts = _dev_eval_means(seeds, models, REPORT_SCORE.get)
+    best_pairs, best_texts = _dev_eval_means(seeds, models, lambda m: best_score(seeds, m), named=True)
+    at_size = "no evaluation test clips at this size"
+    if real_size is not None and set(SETS) <= set(real_size["dataset"]):
+        size_pairs, size_texts = _dev_eval_means(real_size, [m for m in models if m in set(real_size["model"])],
+                                                 REPORT_SCORE.get)
+        at_size = f"dev / eval means: {'; '.join(size_texts)}: {_order(size_pairs)}" if size_pairs else NOT_RUN
     return {COLUMNS[0]: "the evaluation ids score below the development ids (Team 42, every model)",
             COLUMNS[1]: "dev / eval 0.867 / 0.753, 0.943 / 0.876, 0.991 / 0.918",
             COLUMNS[2]: "dev / eval means: " + "; ".join(texts), COLUMNS[3]: "; ".join(best_texts),
-            REAL_SIZE: _eval_below_dev_at_size(real_size, models),
-            VERDICT: verdict(_order(report_pairs), _order(best_pairs), "the best scores")}
+            REAL_SIZE: at_size, VERDICT: verdict(_order(report_pairs), _order(best_pairs), "the best scores")}
 
 
 def reproduction_scorecard(seeds: pd.DataFrame, course: pd.DataFrame, literature: pd.DataFrame,
@@ -185,9 +184,11 @@ def reproduction_scorecard(seeds: pd.DataFrame, course: pd.DataFrame, literature
         _ae_level_row(seeds, group7.min(), group7.max(), real_size),
         _batchnorm_row(course, group7.to_dict()),
         _order_row(seeds, "STgramNet above ResNet50 with Eq. 1 (Team 42)",
-                   f"{t42['STgramNet']} vs {t42['ResNet50 (baseline)']} (dev / eval)", "STgramNet (CE)", "ResNet50", real_size),
+                   f"{t42['STgramNet']} vs {t42['ResNet50 (baseline)']} (dev / eval)", "STgramNet (CE)", "ResNet50",
+                   real_size),
         _order_row(seeds, "SepSTgramNet above STgramNet with Eq. 1 (Team 42)",
-                   f"{t42['SepSTgramNet']} vs {t42['STgramNet']} (dev / eval)", "SepSTgramNet (CE)", "STgramNet (CE)", real_size),
+                   f"{t42['SepSTgramNet']} vs {t42['STgramNet']} (dev / eval)", "SepSTgramNet (CE)", "STgramNet (CE)",
+                   real_size),
         _order_row(seeds, "the classifiers above the autoencoders (Team 42 with Eq. 1 vs Group 7)",
                    f"STgramNet {t42['STgramNet']} vs the AEs' {group7.min():.3f}-{group7.max():.3f} (dev)",
                    "STgramNet (CE)", "DCASE AE", real_size),
@@ -213,9 +214,9 @@ def scorecard_summary(scorecard: pd.DataFrame) -> str:
             "with the reports' own scores unless said otherwise. " + " ".join(parts) + real_size_summary(scorecard))
 
 
-#: the endings of a :data:`REAL_SIZE` cell that judge the claim, and how the summary says them
-_AT_SIZE = {"holds": "holds", "tie": "within noise", "reversed": "reversed",
-            **{f"{where} the report's range": f"{where} the report's range" for where in ("inside", "above", "below")}}
+#: the endings of a :data:`REAL_SIZE` cell that judge the claim (a tie is told as "within noise")
+_AT_SIZE_ENDINGS = {"holds", "tie", "reversed",
+                    *(f"{where} the report's range" for where in ("inside", "above", "below"))}
 
 
 def real_size_summary(scorecard: pd.DataFrame) -> str:
@@ -223,8 +224,8 @@ def real_size_summary(scorecard: pd.DataFrame) -> str:
     told = []
     for claim, cell in zip(scorecard[COLUMNS[0]], scorecard.get(REAL_SIZE, [])):
         head, _, word = str(cell).rpartition(": ")
-        if head and word in _AT_SIZE:
-            told.append(f"{claim}: {_AT_SIZE[word]}")
+        if head and word in _AT_SIZE_ENDINGS:
+            told.append(f"{claim}: {'within noise' if word == 'tie' else word}")
     return (" At the real data's size (the `dcase` profile's clip counts, the course's recipe, development ids), with "
             f"the reports' scores: {'; '.join(told)}." if told else "")
 
