@@ -15,7 +15,12 @@ training clips per dev id), it trains STgramNet (CE) with the course recipe (``b
   model, the normal clips unchanged: the ingredient whose removal restores Eq. 1 is the one that made the
   classifier surer.
 
-Per-clip scores go to ``--out``/clips.csv, the summary to ``--out``/summary.csv (and is printed).
+Eq. 1 is also scored with the softmax over the development ids only ("1-softmax over dev ids"): the classifier
+is trained on the evaluation ids too, and this takes their classes out of the normaliser.
+
+Per-clip scores go to ``--out``/clips.csv, the summary to ``--out``/summary.csv (and is printed), each run's
+logits and embeddings to ``--out``/<run>.npz (each ablation's to ablation_<name>.npz), for analyses without
+retraining.
 
 Usage: ``.venv/bin/python benchmarks/bench_data_size.py --data-root data/synthetic_dcase --train-per-id 100 0
 --ablate``. Eq. 1 varies a lot from one training run to the next; compare sizes over several runs
@@ -75,7 +80,7 @@ def generator_constants(**values):
 def summary_rows(label: str, test: pd.DataFrame, scores: dict, p_own: np.ndarray, extra: dict) -> list[dict]:
     rows = []
     normal = (test["y"] == 0).to_numpy()
-    for score in ("1-softmax", "mahalanobis"):
+    for score in [s for s in ("1-softmax", "1-softmax over dev ids", "mahalanobis") if s in scores]:
         per_id = evaluate_scores(test, scores[score])["per_id"]
         for mid, part in test.groupby("machine_id"):
             rows_of_id = (test["machine_id"] == mid).to_numpy()
@@ -93,6 +98,26 @@ def summary_rows(label: str, test: pd.DataFrame, scores: dict, p_own: np.ndarray
     return rows
 
 
+def with_dev_softmax(scores: dict, logits: np.ndarray, test: pd.DataFrame, mapping: dict) -> dict:
+    """``scores`` plus Eq. 1 with the softmax taken over the development ids' classes only: the evaluation ids'
+    logits, trained on their own clips, leave the normaliser (does their presence make anomalous clips surer?)."""
+    dev_ids = sorted(set(test["machine_id"]))
+    columns = [mapping[mid] for mid in dev_ids]
+    own = [dev_ids.index(mid) for mid in test["machine_id"]]
+    return {**scores, "1-softmax over dev ids": 1.0 - p_own_id(logits[:, columns], own)}
+
+
+def save_outputs(path: Path, run, test: pd.DataFrame, logits=None, embeddings=None) -> None:
+    """Logits and embeddings of one run as ``.npz`` (written to a temporary name, then renamed), so a later
+    analysis needs no retraining."""
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, test_logits=run.test_logits if logits is None else logits,
+                        test_embeddings=run.test_embeddings if embeddings is None else embeddings,
+                        train_embeddings=run.train_embeddings, train_classes=run.train_classes,
+                        test_path=test["path"].to_numpy(str), classes=np.array(sorted(run.mapping, key=run.mapping.get)))
+    tmp.replace(path)
+
+
 def rerendered_anomalies(test: pd.DataFrame, seed: int, folder: Path, constants: dict) -> pd.DataFrame:
     """The anomalous clips of ``test`` rendered again with ``constants`` changed, as 16-bit WAVs under ``folder``."""
     rows = []
@@ -107,7 +132,7 @@ def rerendered_anomalies(test: pd.DataFrame, seed: int, folder: Path, constants:
     return pd.DataFrame(rows)
 
 
-def ablation_rows(run, test: pd.DataFrame, seed: int, label: str) -> list[dict]:
+def ablation_rows(run, test: pd.DataFrame, seed: int, label: str, out: Path) -> list[dict]:
     normal_rows = (test["y"] == 0).to_numpy()
     normal_logits, normal_emb = run.test_logits[normal_rows], run.test_embeddings[normal_rows]
     rows = []
@@ -119,11 +144,13 @@ def ablation_rows(run, test: pd.DataFrame, seed: int, label: str) -> list[dict]:
         table = pd.concat([test[normal_rows], anomalies], ignore_index=True)
         classes = class_indices(table["machine_id"], run.mapping)
         all_logits, all_emb = np.concatenate([normal_logits, logits]), np.concatenate([normal_emb, emb])
-        scores = classifier_scores(all_logits, all_emb, classes, run.train_embeddings, run.train_classes)
+        scores = with_dev_softmax(classifier_scores(all_logits, all_emb, classes, run.train_embeddings,
+                                                    run.train_classes), all_logits, table, run.mapping)
+        save_outputs(out / f"ablation_{ablation.replace(' ', '_')}.npz", run, table, all_logits, all_emb)
         rows += summary_rows(f"{label} · {ablation}", table, scores, p_own_id(all_logits, classes),
                              {"ablation": ablation})
         print(f"  {ablation}: Eq. 1 AUC " + ", ".join(
-            f"{r['machine_id']} {r['auc']:.3f}" for r in rows[-6:] if r["score"] == "1-softmax"), flush=True)
+            f"{r['machine_id']} {r['auc']:.3f}" for r in rows[-9:] if r["score"] == "1-softmax"), flush=True)
     return rows
 
 
@@ -159,7 +186,8 @@ def main(argv=None) -> None:
         run = bench_seeds.train_course_classifier("stgramnet", train, test, seed, **changes)
         seconds = time.perf_counter() - started
         accuracy = float(np.mean(np.argmax(run.test_logits, 1) == run.test_classes))
-        summary += summary_rows(label, test, run.scores, run.p_id,
+        save_outputs(out / f"{label.replace(' ', '_').replace(',', '')}.npz", run, test)
+        summary += summary_rows(label, test, with_dev_softmax(run.scores, run.test_logits, test, run.mapping), run.p_id,
                                 {"ablation": "", "train_s": round(run.history.seconds), "test_id_accuracy": accuracy,
                                  "n_train_clips": run.hyperparameters["n_train_clips"]})
         clips.append(test[["path", "machine_id", "y", "anomaly_type", "severity", "snr_db"]].assign(
@@ -167,7 +195,7 @@ def main(argv=None) -> None:
         print(f"{label}: trained {run.history.seconds:.0f} s ({seconds:.0f} s in all), test id accuracy "
               f"{accuracy:.3f}", flush=True)
         if args.ablate and changes == {"n_train_per_id": largest}:
-            summary += ablation_rows(run, test, seed, label)
+            summary += ablation_rows(run, test, seed, label, out)
         frame = pd.DataFrame(summary)
         write_text_atomic(out / "summary.csv", frame.to_csv(index=False, float_format="%.4f"))
         write_text_atomic(out / "clips.csv", pd.concat(clips).to_csv(index=False, float_format="%.5f"))

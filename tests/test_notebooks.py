@@ -5,7 +5,9 @@ parameters from :data:`asd_utils.profiles.NOTEBOOK_PARAMETERS`, ``DEVICE="cpu"``
 ``OUTPUT_DIR`` and ``CACHE_DIR`` (only the names the notebook declares). A notebook that writes
 ``OUTPUT_DIR/metrics.json`` must follow the course schema. Run times are printed at the end of the session.
 
-Select or skip them with ``-m notebooks`` / ``-m "not notebooks"``.
+Select or skip them with ``-m notebooks`` / ``-m "not notebooks"``. ``make test`` leaves out the runs on the tiny
+synthetic layout (``test_notebook_runs_on_tiny_profile``): its nbval step executes every notebook on the synthetic
+course data anyway.
 """
 from __future__ import annotations
 
