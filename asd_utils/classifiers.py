@@ -31,7 +31,6 @@ Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -181,15 +180,10 @@ def build_classifier(kind: str, num_classes: int, params: LogMelParams = LogMelP
     if kind != "resnet50_baseline":
         kwargs.update(n_mels=params.n_mels, win_length=params.n_fft, hop_length=params.hop_length)
     requested = bool(kwargs.get("pretrained", kwargs.get("pretrained_backbone", False)))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = CLASSIFIER_KINDS[kind](num_classes, **kwargs)
-    fallback = False
-    for warning in caught:  # re-emit, and note whether the ImageNet weights fell back to random init
-        fallback |= "RANDOM initialisation" in str(warning.message)
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    model = CLASSIFIER_KINDS[kind](num_classes, **kwargs)
+    backbones = [m for m in model.modules() if isinstance(m, models.ResNet)]
     model.spec = {"kind": kind, "num_classes": num_classes, "options": kwargs}
-    model.weights_loaded = requested and not fallback
+    model.weights_loaded = requested and all(backbone.imagenet_weights_loaded for backbone in backbones)
     return model
 
 

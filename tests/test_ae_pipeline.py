@@ -65,7 +65,6 @@ def test_ae_training_settings_cover_every_profile_and_model():
 @pytest.mark.parametrize("model_factory", [lambda: DcaseBaselineAE(), lambda: VAE(batch_norm=True)],
                          ids=["dcase_ae", "vae_batchnorm"])
 def test_per_id_autoencoders_rank_anomalies_above_normal_clips(tmp_path, model_factory):
-    torch.set_num_threads(1)
     table = dataset_table(_layout(tmp_path / "data"), "slider", datasets=("dev",))
     params = LogMelParams()
     train, test = select(table, split="train"), select(table, split="test")

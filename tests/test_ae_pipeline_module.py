@@ -14,7 +14,6 @@ from asd_utils.training import StackedFrames, fit
 from asd_utils.utils import set_seed
 
 PARAMS = LogMelParams(n_mels=16)
-torch.set_num_threads(1)  # tiny models: threads only contend on a shared machine
 
 
 def _logmels(n_clips, seed, n_frames=20, shift=0.0):

@@ -23,16 +23,6 @@ from asd_utils.data import DatasetError
 from helpers import machine_like, make_layout
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These tests push tiny batches through ResNets: one thread is faster, and on a busy machine two threads that wait
-    for each other at every operation can be ten times slower. The previous setting is restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _inputs(machine_ids, labels=None, seconds=10.0, waves=True):
     """ClipInputs of synthetic machine-like clips (no files): one row per id in ``machine_ids``."""
     wave = np.stack([machine_like(seed=i, seconds=seconds) for i in range(len(machine_ids))])

@@ -30,7 +30,7 @@ from asd_utils.models import (
     vae_loss,
 )
 
-torch.set_num_threads(2)
+pytestmark = pytest.mark.torch_threads(2)  # full-size ResNets on 10 s clips
 
 B, N_SAMPLES, N_MELS, N_FRAMES = 2, 160000, 128, 313
 RESNET18_NO_FC = 11_689_512 - (512 * 1000 + 1000)  # backbone of the STgram nets
@@ -288,6 +288,27 @@ def test_pretrained_offline_falls_back_with_warning(monkeypatch):
     with pytest.warns(UserWarning, match="RANDOM"):
         ResNet50Baseline(num_classes=3)  # pretrained=True by default
 
+
+
+def test_build_classifier_says_whether_every_backbone_got_imagenet_weights(monkeypatch):
+    """``weights_loaded`` comes from the backbones themselves (both of SepSTgramNet's), not from a warning's text."""
+    from asd_utils.classifiers import build_classifier
+
+    references = {"resnet18": resnet18(), "resnet50": resnet50()}
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url",
+                        lambda url, **kwargs: references["resnet50" if "resnet50" in url else "resnet18"].state_dict())
+    assert build_classifier("sepstgramnet", 3, pretrained_backbone=True).weights_loaded
+    assert build_classifier("resnet50_baseline", 3, pretrained=True).weights_loaded
+    assert not build_classifier("stgramnet", 3).weights_loaded  # not requested
+
+    def offline(url, **kwargs):
+        raise urllib.error.URLError("offline (test)")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.warns(UserWarning, match="RANDOM initialisation"):
+        model = build_classifier("stgramnet", 3, pretrained_backbone=True)
+    assert not model.weights_loaded and not model.backbone.imagenet_weights_loaded
 
 # ----------------------------------------------------------------------------------------- STgram family
 def test_tgram_shape_and_parameters():

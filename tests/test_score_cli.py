@@ -32,7 +32,6 @@ def mini(tmp_path_factory):
     """Dataset, dataset table, cache folder and two saved autoencoders (trained on the eval and on the dev ids)."""
     from asd_utils.synth import generate_dataset
 
-    torch.set_num_threads(1)
     base = tmp_path_factory.mktemp("score_cli")
     root, cache = base / "data", base / "cache"
     generate_dataset(root, sizes=SIZES, seed=0, progress=False)

@@ -138,6 +138,7 @@ class ResNet(nn.Module):
     ):
         super().__init__()
         self.in_channels = in_channels
+        self.imagenet_weights_loaded = False  # set by load_imagenet_weights
         self.inplanes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -206,7 +207,8 @@ def _download_imagenet_state_dict(arch: str) -> tuple[dict | None, list[str]]:
 
 
 def load_imagenet_weights(model: ResNet, arch: str) -> bool:
-    """Load torchvision's ImageNet (IMAGENET1K_V1) weights into ``model``; return True on success.
+    """Load torchvision's ImageNet (IMAGENET1K_V1) weights into ``model``; return True on success (and set
+    ``model.imagenet_weights_loaded``).
 
     * ``conv1`` is adapted when ``model.in_channels != 3``: every input channel gets
       ``rgb_filters.sum(dim=1) / in_channels`` (grey-image equivalent, see the module docstring).
@@ -241,6 +243,7 @@ def load_imagenet_weights(model: ResNet, arch: str) -> bool:
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     if unexpected or any(not k.startswith("fc.") for k in missing):
         raise RuntimeError(f"{arch}: ImageNet state dict does not match: missing={missing}, unexpected={unexpected}")
+    model.imagenet_weights_loaded = True
     return True
 
 
