@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import auc_pauc
+from .levels import band_envelope_db  # noqa: F401 - notebook 01 draws band envelopes from here
 
 if TYPE_CHECKING:  # for the annotations only; classifiers imports torch
     from .classifiers import ClassifierRun
@@ -102,34 +103,6 @@ def plot_waveform(wave: np.ndarray, sr: int = 16000, ax=None, title: str | None 
     if title:
         ax.set_title(title)
     return ax
-
-
-def band_envelope_db(wave: np.ndarray, sr: int = 16000, low_hz: float = 0.0, high_hz: float | None = None,
-                     frame_length: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Energy envelope of one frequency band: ``(times_s [n_frames], level_db [n_frames])``.
-
-    The clip is cut into non-overlapping Hann-windowed frames of ``frame_length`` samples (32 ms at 16 kHz); the
-    level of a frame is ``10 * log10`` of the mean spectral power between ``low_hz`` and ``high_hz`` (default: up to
-    Nyquist), in dB relative to full scale (a full-scale sine over the whole band would be near 0 dB).
-    The high band (4-8 kHz) shows the strokes of a slide rail even when low-frequency factory noise hides them in
-    the full-band level. Times are frame centres.
-
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
-    wave = np.asarray(wave, dtype=np.float64)
-    n_frames = wave.size // frame_length
-    if n_frames == 0:
-        raise ValueError(f"clip of {wave.size} samples is shorter than one frame ({frame_length} samples)")
-    window = np.hanning(frame_length)
-    frames = wave[: n_frames * frame_length].reshape(n_frames, frame_length) * window
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 / (np.sum(window ** 2) * frame_length / 2)
-    freqs = np.fft.rfftfreq(frame_length, 1.0 / sr)
-    band = (freqs >= low_hz) & (freqs <= (sr / 2 if high_hz is None else high_hz))
-    if not band.any():
-        raise ValueError(f"no FFT bin between {low_hz} and {high_hz} Hz at frame_length={frame_length}")
-    level_db = 10.0 * np.log10(power[:, band].sum(axis=1) + 1e-20)
-    times = (np.arange(n_frames) + 0.5) * frame_length / sr
-    return times, level_db
 
 
 def dominant_period(envelope: np.ndarray, frame_s: float, min_s: float = 1.0, max_s: float = 4.0) -> float:
