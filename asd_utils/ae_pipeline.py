@@ -37,11 +37,9 @@ from .models import VAE, DcaseBaselineAE, as_autoencoder
 from .scoring import reconstruction_scores
 from .training import StackedFrames, TrainingHistory, fit
 from .devices import as_device, model_on, to_device
-from .utils import atomic_path, set_seed
+from .checkpoints import AUTOENCODER_FORMAT, read_checkpoint, write_checkpoint
+from .utils import set_seed
 
-CHECKPOINT_FORMAT = "asd_course.autoencoder.v1"
-#: what load_autoencoders reads from a checkpoint
-CHECKPOINT_KEYS = ("class", "groups", "init_kwargs", "feature_params", "frames", "name")
 AE_CLASSES = {"VAE": VAE, "DcaseBaselineAE": DcaseBaselineAE}
 #: model key -> (name in tables and files, class, constructor arguments): asd_utils.model_registry.AUTOENCODERS
 #: with the classes
@@ -203,7 +201,7 @@ def save_autoencoders(path, key: str, run: dict, feature_params: LogMelParams, h
     """
     name, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
     checkpoint = {
-        "format": CHECKPOINT_FORMAT, "key": key, "name": name, "class": cls.__name__,
+        "format": AUTOENCODER_FORMAT, "key": key, "name": name, "class": cls.__name__,
         "init_kwargs": {"input_dim": feature_params.n_mels * feature_params.frames, **kwargs},
         "feature_params": asdict(feature_params), "frames": feature_params.frames,
         "hyperparameters": dict(hyperparameters),
@@ -213,56 +211,16 @@ def save_autoencoders(path, key: str, run: dict, feature_params: LogMelParams, h
                            "std": None if g["std"] is None else torch.from_numpy(np.asarray(g["std"]))}
                    for group, g in run["groups"].items()},
     }
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
-    return path
-
-
-def read_checkpoint(path) -> dict:
-    """Read a course checkpoint (autoencoder or classifier) safely (``weights_only=True``), with clear errors.
-
-    A missing file, a file that is not a PyTorch checkpoint and one without a ``format`` entry each raise an error
-    that names the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found (notebook 03 writes models/<key>.pt, notebooks 04-06 "
-                                "and 07 models/*.pt under their output folders)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - torch raises many types for files it cannot read
-        raise ValueError(f"{path}: not a PyTorch checkpoint written by the course ({type(err).__name__}: "
-                         f"{str(err).splitlines()[0] if str(err) else ''})") from None
-    if not isinstance(checkpoint, dict) or "format" not in checkpoint:
-        raise ValueError(f"{path}: a PyTorch file, but not a course checkpoint (no 'format' entry); expected a "
-                         f"model saved by notebook 03 ({CHECKPOINT_FORMAT!r}) or by asd_utils.classifiers")
-    return checkpoint
-
-
-def require_keys(checkpoint: dict, keys, source) -> None:
-    """A ``ValueError`` naming ``source`` and the missing entries when ``checkpoint`` lacks any of ``keys`` (a
-    hand-made or truncated checkpoint), instead of a ``KeyError`` deep in a loader."""
-    lacking = [key for key in keys if key not in checkpoint]
-    if lacking:
-        raise ValueError(f"{source}: a {checkpoint.get('format')!r} checkpoint without {', '.join(map(repr, lacking))}; "
-                         "it was not written by the course (ae_pipeline.save_autoencoders / "
-                         "classifiers.save_classifier): save the model again from its notebook")
+    return write_checkpoint(path, checkpoint)
 
 
 def load_autoencoders(checkpoint) -> dict[str, tuple[torch.nn.Module, np.ndarray | None, np.ndarray | None]]:
     """``{machine id: (model in eval mode, mean, std)}`` from a checkpoint written by :func:`save_autoencoders`.
 
-    ``checkpoint`` is a path or a dictionary from :func:`read_checkpoint`; a checkpoint of another format is a
-    ``ValueError``.
+    ``checkpoint`` is a path or a dictionary from :func:`asd_utils.checkpoints.read_checkpoint`; a checkpoint of
+    another format is a ``ValueError``.
     """
-    source = checkpoint
-    if not isinstance(checkpoint, dict):
-        checkpoint = read_checkpoint(checkpoint)
-    if checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{source if not isinstance(source, dict) else 'checkpoint'}: format "
-                         f"{checkpoint.get('format')!r}, not an autoencoder checkpoint ({CHECKPOINT_FORMAT!r})")
-    require_keys(checkpoint, CHECKPOINT_KEYS, source if not isinstance(source, dict) else "checkpoint")
+    checkpoint = read_checkpoint(checkpoint, AUTOENCODER_FORMAT)
     cls = AE_CLASSES[checkpoint["class"]]
     loaded = {}
     for group in checkpoint["groups"].values():
@@ -272,9 +230,3 @@ def load_autoencoders(checkpoint) -> dict[str, tuple[torch.nn.Module, np.ndarray
         std = None if group["std"] is None else group["std"].numpy()
         loaded.update({mid: (model.eval(), mean, std) for mid in group["machine_ids"]})
     return loaded
-
-
-def checkpoint_feature_params(checkpoint: dict) -> LogMelParams:
-    """The :class:`asd_utils.features.LogMelParams` a checkpoint's models were trained with."""
-    return LogMelParams(**checkpoint["feature_params"])
-

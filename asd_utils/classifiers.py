@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .ae_pipeline import require_keys
+from .checkpoints import CLASSIFIER_FORMAT, feature_params, read_checkpoint, write_checkpoint
 from .clip_rows import ClipRows, load_clip_rows
 from .data import require_machine_ids
 from .features import LogMelParams, LogMelRows, log_mel_dataset
@@ -53,10 +53,6 @@ from .utils import atomic_path, progress_bars_wanted
 
 #: build_classifier kind -> class (asd_utils.model_registry.CLASSIFIER_CLASS_NAMES with the classes)
 CLASSIFIER_KINDS = {kind: getattr(models, class_name) for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
-CHECKPOINT_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
-#: what load_classifier and rescore read from a checkpoint
-CHECKPOINT_KEYS = ("kind", "num_classes", "options", "state_dict", "classes", "norm", "feature_params",
-                   "hyperparameters", "train_embeddings", "train_classes")
 MIN_CLASSES = 2  # an id classifier with one id scores every clip p(id) = 1
 
 
@@ -526,28 +522,21 @@ def save_classifier(path, run: ClassifierRun, params: LogMelParams = LogMelParam
     spec = getattr(run.model, "spec", None)
     if spec is None:
         raise ValueError("the model was not made by build_classifier (no model.spec); cannot describe it")
-    payload = {"format": CHECKPOINT_FORMAT, "name": run.name, **spec,
+    payload = {"format": CLASSIFIER_FORMAT, "name": run.name, **spec,
                "state_dict": {k: v.detach().cpu() for k, v in run.model.state_dict().items()},
                "classes": sorted(run.mapping, key=run.mapping.get), "norm": tuple(run.norm),
                "feature_params": asdict(params), "hyperparameters": dict(run.hyperparameters),
                "train_seconds": float(run.history.seconds),
                "train_embeddings": torch.as_tensor(run.train_embeddings),
                "train_classes": torch.as_tensor(run.train_classes)}
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    return path
+    return write_checkpoint(path, payload)
 
 
 def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     """Rebuild a classifier saved by :func:`save_classifier`: returns ``(model in eval mode, checkpoint dict)``.
-    ``path`` may also be the checkpoint dict itself, already read (e.g. by ``ae_pipeline.read_checkpoint``).
+    ``path`` may also be the checkpoint dict itself, already read (by :func:`asd_utils.checkpoints.read_checkpoint`).
     Use ``checkpoint["norm"]`` with :func:`predict` and ``LogMelParams(**checkpoint["feature_params"])``."""
-    checkpoint = path if isinstance(path, dict) else torch.load(Path(path), map_location="cpu", weights_only=False)
-    if checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{'checkpoint' if isinstance(path, dict) else path}: not a classifier checkpoint of format "
-                         f"{CHECKPOINT_FORMAT!r}")
-    require_keys(checkpoint, CHECKPOINT_KEYS, "checkpoint" if isinstance(path, dict) else path)
+    checkpoint = read_checkpoint(path, CLASSIFIER_FORMAT)
     options = {k: (False if k in ("pretrained", "pretrained_backbone") else v) for k, v in checkpoint["options"].items()}
     model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
     model.load_state_dict(checkpoint["state_dict"])
@@ -563,14 +552,12 @@ def rescore(checkpoint_path, test_table: pd.DataFrame, cache_dir="data/cache", d
     the reference embeddings stored in the checkpoint; ``train_logits`` are not stored (NaN); ``history.seconds`` is
     the training time the checkpoint recorded. Used by notebook 07 and ``python -m asd_utils score``.
     """
-    from .ae_pipeline import checkpoint_feature_params
-
     device = as_device(device)
     model, checkpoint = load_classifier(checkpoint_path, device=device)
     classes = list(checkpoint["classes"])
     mapping = {machine_id: index for index, machine_id in enumerate(classes)}
     needs_waves = "wave" in getattr(model, "required_inputs", ("wave",))
-    test = load_clip_inputs(test_table, checkpoint_feature_params(checkpoint), cache_dir=cache_dir, device=device,
+    test = load_clip_inputs(test_table, feature_params(checkpoint), cache_dir=cache_dir, device=device,
                             waves=needs_waves)
     norm = tuple(checkpoint["norm"])
     test_logits, test_emb = predict(model, test, norm, device)

@@ -160,29 +160,22 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     Errors name the file: no such file, not a course checkpoint, ids the model was not trained on.
     """
     from . import ae_pipeline, classifiers
+    from .checkpoints import AUTOENCODER_FORMAT, feature_params, read_checkpoint
     from .data import require_machine_ids
     from .features import log_mel_dataset
 
     device = as_device(device)
-    checkpoint = ae_pipeline.read_checkpoint(checkpoint_path)
+    checkpoint = read_checkpoint(checkpoint_path)  # the format known and every entry present, or a clear error
     clip_ids = table["machine_id"].astype(str).to_numpy()
-    fmt = checkpoint["format"]
-    keys = {ae_pipeline.CHECKPOINT_FORMAT: ae_pipeline.CHECKPOINT_KEYS,
-            classifiers.CHECKPOINT_FORMAT: classifiers.CHECKPOINT_KEYS}.get(fmt, ())
-    ae_pipeline.require_keys(checkpoint, keys, checkpoint_path)  # before anything reads them
-    if fmt == ae_pipeline.CHECKPOINT_FORMAT:
+    if checkpoint["format"] == AUTOENCODER_FORMAT:
         if score not in (None, "reconstruction"):
             raise ValueError(f"--score {score} applies to classifiers; an autoencoder scores by reconstruction error")
         loaded = ae_pipeline.load_autoencoders(checkpoint)
         _check_ids(loaded, clip_ids, f"autoencoder in {display_path(checkpoint_path)}")
-        params = ae_pipeline.checkpoint_feature_params(checkpoint)
-        logmels = log_mel_dataset(table["path"], params, cache_dir=cache_dir, device=device)
+        logmels = log_mel_dataset(table["path"], feature_params(checkpoint), cache_dir=cache_dir, device=device)
         scores = ae_pipeline.autoencoder_scores(loaded, logmels, clip_ids, frames=checkpoint["frames"], device=device)
         return scores, {"kind": "autoencoder", "model": checkpoint["name"], "score": "reconstruction",
                         "machine_ids": sorted(loaded)}
-    if fmt != classifiers.CHECKPOINT_FORMAT:
-        raise ValueError(f"{checkpoint_path}: unknown checkpoint format {fmt!r}; expected "
-                         f"{ae_pipeline.CHECKPOINT_FORMAT!r} (autoencoders) or {classifiers.CHECKPOINT_FORMAT!r}")
     classes = list(checkpoint["classes"])
     require_machine_ids(classes, classifiers.MIN_CLASSES, f"the classifier in {display_path(checkpoint_path)}")
     _check_ids(classes, clip_ids, f"classifier in {display_path(checkpoint_path)}")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from asd_utils import ae_pipeline, model_registry
+from asd_utils import ae_pipeline, checkpoints, model_registry
 from asd_utils.features import LogMelParams
 from asd_utils.models import VAE, Autoencoder, DcaseBaselineAE, as_autoencoder, count_parameters
 from asd_utils.profiles import AE_MODELS
@@ -113,9 +113,9 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
     assert hyper["architecture"] == "VAE" and hyper["batch_norm"] is True and hyper["n_mels"] == 16
     path = ae_pipeline.save_autoencoders(tmp_path / "models" / "batchnorm.pt", "batchnorm", run, params, hyper)
     checkpoint = torch.load(path, weights_only=True)  # plain data: no code runs when it is read
-    assert checkpoint["format"] == ae_pipeline.CHECKPOINT_FORMAT == "asd_course.autoencoder.v1"
+    assert checkpoint["format"] == checkpoints.AUTOENCODER_FORMAT == "asd_course.autoencoder.v1"
     assert checkpoint["init_kwargs"] == {"input_dim": 80, "batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}
-    assert ae_pipeline.checkpoint_feature_params(checkpoint) == params
+    assert checkpoints.feature_params(checkpoint) == params
     loaded = ae_pipeline.load_autoencoders(path)
     assert sorted(loaded) == ["id_01", "id_03"]
     again = ae_pipeline.autoencoder_scores(loaded, test, test_ids, frames=5)
@@ -126,15 +126,20 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
 
 def test_read_checkpoint_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="checkpoint not found"):
-        ae_pipeline.read_checkpoint(tmp_path / "nope.pt")
+        checkpoints.read_checkpoint(tmp_path / "nope.pt")
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(ValueError, match="not a PyTorch checkpoint"):
-        ae_pipeline.read_checkpoint(tmp_path / "text.pt")
+        checkpoints.read_checkpoint(tmp_path / "text.pt")
     torch.save([1, 2], tmp_path / "list.pt")
     with pytest.raises(ValueError, match="not a course checkpoint"):
-        ae_pipeline.read_checkpoint(tmp_path / "list.pt")
-    torch.save({"format": "asd_utils.classifier/1"}, tmp_path / "cls.pt")
-    with pytest.raises(ValueError, match="not an autoencoder checkpoint"):
+        checkpoints.read_checkpoint(tmp_path / "list.pt")
+    torch.save({"format": "asd_utils.classifier/1"}, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="old.pt: unknown checkpoint format 'asd_utils.classifier/1'.*older course"):
+        ae_pipeline.load_autoencoders(tmp_path / "old.pt")
+    classifier = {"format": checkpoints.CLASSIFIER_FORMAT, **dict.fromkeys(checkpoints.REQUIRED_KEYS[
+        checkpoints.CLASSIFIER_FORMAT])}
+    torch.save(classifier, tmp_path / "cls.pt")
+    with pytest.raises(ValueError, match=r"cls.pt: format .* holds a classifier \(notebooks 04-06\), not autoencoders"):
         ae_pipeline.load_autoencoders(tmp_path / "cls.pt")
 
 

@@ -247,11 +247,11 @@ def test_auc_errors_name_the_id_and_the_labels():
 def test_hand_made_checkpoint_names_what_it_lacks(tmp_path):
     import torch
 
-    from asd_utils import ae_pipeline
+    from asd_utils import ae_pipeline, checkpoints
     from asd_utils.submission import score_clips
 
     path = tmp_path / "model.pt"
-    torch.save({"format": ae_pipeline.CHECKPOINT_FORMAT}, path)
+    torch.save({"format": checkpoints.AUTOENCODER_FORMAT}, path)
     table = pd.DataFrame({"path": ["x.wav"], "machine_id": ["id_01"]})
     with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class', .*'feature_params'.*save the "
                                          "model again"):
@@ -261,7 +261,7 @@ def test_hand_made_checkpoint_names_what_it_lacks(tmp_path):
 
     with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class'"):
         ae_pipeline.load_autoencoders(path)
-    torch.save({"format": classifiers.CHECKPOINT_FORMAT, "kind": "stgramnet"}, path)
+    torch.save({"format": checkpoints.CLASSIFIER_FORMAT, "kind": "stgramnet"}, path)
     with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'num_classes', 'options'"):
         classifiers.load_classifier(path)
 
