@@ -43,3 +43,13 @@ def autoencoder_key(name: str) -> str:
         if name in (key, model_name):
             return key
     raise ValueError(f"unknown autoencoder {name!r}; expected one of {[spec[0] for spec in AUTOENCODERS.values()]}")
+
+
+_SCORE_KEYS = {label: key for key, label in SCORE_LABELS.items()}  # "Mahalanobis" -> "mahalanobis"
+
+
+def split_model_name(name: str) -> tuple[str, str | None]:
+    """``"<network> · <score label>"`` (a classifier result, see ``ClassifierRun.metrics``) -> ``(network, score
+    key)``; a name without a known score label (an autoencoder) -> ``(name, None)``."""
+    network, _, label = name.rpartition(" · ")
+    return (network, _SCORE_KEYS[label]) if network and label in _SCORE_KEYS else (name, None)

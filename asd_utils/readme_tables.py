@@ -26,7 +26,8 @@ import pandas as pd
 
 from . import profiles
 from .model_registry import SCORE_LABELS
-from .results import collect_summary, format_markdown_table, split_model_name
+from .model_registry import split_model_name
+from .results import collect_summary, format_markdown_table
 from .utils import display_path, repo_root, write_text_atomic
 
 COURSE_RESULTS_CSV = "notebooks/results_summary.csv"
@@ -149,7 +150,7 @@ def render_readme(text: str, tables: dict[str, str]) -> str:
 
 def scorecard_block(seeds: pd.DataFrame, course: pd.DataFrame, real_size: pd.DataFrame | None = None) -> str:
     """The README's ``scorecard``: the reproduction scorecard (:mod:`asd_utils.scorecard`) and its reading."""
-    from .results import LITERATURE_RESULTS
+    from .literature import LITERATURE_RESULTS
     from .scorecard import bar_summary, reproduction_scorecard, scorecard_summary
 
     card = reproduction_scorecard(seeds, course, LITERATURE_RESULTS, real_size)

@@ -36,7 +36,7 @@ import pandas as pd
 from . import profiles
 from .claims import STRICT_ENV
 from .paths import folder_lock, refuse_sources
-from .results import _read_timings, collect_dev_eval, collect_summary, summary_markdown
+from .results import collect_dev_eval, collect_summary, read_timings, summary_markdown
 from .synth import ensure_dataset
 from .utils import (atomic_path, cli_path, display_path, non_negative_int, repo_root, resolve_path, writable_dir,
                     write_text_atomic)
@@ -227,7 +227,7 @@ def strip_volatile_metadata(nb):
 
 def _write_timings(out_dir: Path, timings: dict[str, float]) -> None:
     """Add or update this run's notebooks in ``out_dir/timings.csv``, keeping the rows of notebooks not re-run."""
-    merged = {**_read_timings(out_dir), **timings}
+    merged = {**read_timings(out_dir), **timings}
     table = pd.DataFrame({"notebook": list(merged), "seconds": [round(s, 2) for s in merged.values()]})
     write_text_atomic(out_dir / "timings.csv", table.sort_values("notebook").to_csv(index=False))
 

@@ -173,7 +173,7 @@ def _eval_below_dev_row(seeds: pd.DataFrame, real_size=None) -> dict:
 def reproduction_scorecard(seeds: pd.DataFrame, course: pd.DataFrame, literature: pd.DataFrame,
                            real_size: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per claim of the two reports (:data:`COLUMNS`), from the seed results (``seeds.csv``), the stored
-    course run (``results_summary.csv``), the literature table (:data:`asd_utils.results.LITERATURE_RESULTS`) and,
+    course run (``results_summary.csv``), the literature table (:data:`asd_utils.literature.LITERATURE_RESULTS`) and,
     for the :data:`REAL_SIZE` column, the seed results at the real data's size (``seeds_dcase.csv``; ``None``: not
     run)."""
     group7 = literature[literature["source"] == "Group 7 report"].set_index("model")["dev_auc"]

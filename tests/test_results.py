@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from asd_utils import profiles, results
+from asd_utils import literature, model_choice, model_registry, profiles, results
 from asd_utils.metrics import write_metrics_json
 from helpers import machine_like, make_layout, write_wav
 
@@ -125,16 +125,16 @@ DEV = {  # names as notebooks 03-06 write them
 
 
 def test_split_model_name_and_classifier_key():
-    assert results.split_model_name("ResNet50 (random features) · kNN cosine") == ("ResNet50 (random features)",
+    assert model_registry.split_model_name("ResNet50 (random features) · kNN cosine") == ("ResNet50 (random features)",
                                                                                   "knn_cosine")
-    assert results.split_model_name("SepSTgramNet (CE) · neg log prob") == ("SepSTgramNet (CE)", "neg_log_prob")
-    assert results.split_model_name("+BatchNorm") == ("+BatchNorm", None)
-    assert [results.classifier_key(m) for n, m in DEV.items() if "·" in n] == [
+    assert model_registry.split_model_name("SepSTgramNet (CE) · neg log prob") == ("SepSTgramNet (CE)", "neg_log_prob")
+    assert model_registry.split_model_name("+BatchNorm") == ("+BatchNorm", None)
+    assert [model_choice.classifier_key(m) for n, m in DEV.items() if "·" in n] == [
         "resnet50", "resnet50", "stgramnet", "stgramnet", "stgramnet_arcface", "sepstgramnet", "sepstgramnet"]
 
 
 def test_choose_models_automatic_is_the_best_dev_mean_auc():
-    choice = results.choose_models(DEV)
+    choice = model_choice.choose_models(DEV)
     assert (choice.ae_key, choice.ae_name, choice.ae_dev_name) == ("batchnorm", "+BatchNorm", "+BatchNorm")
     assert (choice.classifier, choice.score, choice.network) == ("sepstgramnet", "1-softmax", "SepSTgramNet (CE)")
     assert choice.classifier_dev_name == "SepSTgramNet (CE) · 1-softmax" and choice.left_out == []
@@ -143,21 +143,21 @@ def test_choose_models_automatic_is_the_best_dev_mean_auc():
 
 
 def test_choose_models_candidates_score_and_named_models():
-    fast = results.choose_models(DEV, candidates="resnet50, stgramnet")
+    fast = model_choice.choose_models(DEV, candidates="resnet50, stgramnet")
     assert (fast.classifier, fast.score, fast.network) == ("resnet50", "mahalanobis", "ResNet50 (random features)")
     assert fast.left_out == ["STgramNet (ArcFace)", "SepSTgramNet (CE)"]
-    by_score = results.choose_models(DEV, score="mahalanobis")
+    by_score = model_choice.choose_models(DEV, score="mahalanobis")
     assert (by_score.classifier, by_score.classifier_dev_name) == ("resnet50", "ResNet50 (random features) · Mahalanobis")
-    named = results.choose_models(DEV, ae_model="DCASE AE (Sequential)", classifier="stgramnet")
+    named = model_choice.choose_models(DEV, ae_model="DCASE AE (Sequential)", classifier="stgramnet")
     assert (named.ae_key, named.ae_reason) == ("dcase_ae", "set by AE_MODEL")
     assert (named.classifier, named.score, named.classifier_reason) == ("stgramnet", "knn_cosine", "set by CLASSIFIER")
     assert named.classifier_dev_name == "STgramNet (CE) · kNN cosine" and named.left_out == []
-    no_dev = results.choose_models(DEV, classifier="stgramnet", score="1-softmax")
+    no_dev = model_choice.choose_models(DEV, classifier="stgramnet", score="1-softmax")
     assert no_dev.classifier_dev_name is None and no_dev.network == "STgramNet (CE)"
     with pytest.raises(ValueError, match=r"unknown classifier\(s\) \['resnet18'\]"):
-        results.choose_models(DEV, candidates="resnet18")
+        model_choice.choose_models(DEV, candidates="resnet18")
     with pytest.raises(ValueError, match="unknown score 'cosine'"):
-        results.choose_models(DEV, score="cosine")
+        model_choice.choose_models(DEV, score="cosine")
 
 
 def test_choose_models_one_standard_error_rule_prefers_the_smaller_of_close_models():
@@ -166,33 +166,33 @@ def test_choose_models_one_standard_error_rule_prefers_the_smaller_of_close_mode
              "ResNet50 (random features) · Mahalanobis": 12}
     dev = {name: {**m, "n_params": sizes.get(name, 11)} for name, m in DEV.items()}
     se = {name: 0.03 for name in dev}  # +BatchNorm 0.85: DCASE AE (0.84) is within one SE, Baseline (0.80) is not
-    choice = results.choose_models(dev, standard_errors=se)
+    choice = model_choice.choose_models(dev, standard_errors=se)
     assert choice.ae_key == "dcase_ae"
     assert choice.within_one_se["autoencoder"] == ["+BatchNorm", "DCASE AE (Sequential)"]
     assert (choice.classifier, choice.score) == ("resnet50", "mahalanobis")  # 0.95 >= 0.97 - 0.03; STgramNet kNN (0.90, 11) is out
     assert choice.classifier_reason == "smallest model within one standard error of the best dev mean AUC of notebooks 04-06"
-    tight = results.choose_models(dev, standard_errors={name: 0.001 for name in dev})
+    tight = model_choice.choose_models(dev, standard_errors={name: 0.001 for name in dev})
     assert (tight.ae_key, tight.classifier, tight.score) == ("batchnorm", "sepstgramnet", "1-softmax")
-    assert results.choose_models(dev, standard_errors={}).classifier == "sepstgramnet"  # no SE: the best
+    assert model_choice.choose_models(dev, standard_errors={}).classifier == "sepstgramnet"  # no SE: the best
     arcface = {**dev, "STgramNet (ArcFace) · Mahalanobis": {**dev["STgramNet (ArcFace) · Mahalanobis"], "mean_auc": 0.965,
                                                             "n_params": 11_458_880},
                "SepSTgramNet (CE) · 1-softmax": {**dev["SepSTgramNet (CE) · 1-softmax"], "n_params": 11_458_886}}
     # six parameters fewer (an ArcFace head has no biases) do not make a smaller model: the higher mean AUC decides
-    assert results.choose_models(arcface, standard_errors=se,
+    assert model_choice.choose_models(arcface, standard_errors=se,
                                  candidates="stgramnet_arcface,sepstgramnet").classifier == "sepstgramnet"
 
 
 def test_choose_models_without_development_results():
-    choice = results.choose_models({})
+    choice = model_choice.choose_models({})
     assert (choice.ae_key, choice.classifier, choice.score) == ("dcase_ae", "stgramnet", "mahalanobis")
     assert choice.ae_dev_name is None and choice.classifier_dev_name is None
     assert choice.ae_reason.startswith("default") and choice.classifier_reason.startswith("default")
     only_ae = {n: m for n, m in DEV.items() if "·" not in n}
-    assert results.choose_models(only_ae, score="knn_cosine").score == "knn_cosine"
+    assert model_choice.choose_models(only_ae, score="knn_cosine").score == "knn_cosine"
 
 
 def test_literature_tables_come_from_the_one_table():
-    table_i = results.report_table_i()
+    table_i = literature.report_table_i()
     assert table_i.index.tolist() == ["ResNet50 (baseline)", "STgramNet", "SepSTgramNet"]
     assert table_i[["dev AUC", "eval AUC"]].to_numpy().tolist() == [[0.867, 0.753], [0.943, 0.876], [0.991, 0.918]]
     report = profiles.CLASSIFIER_TRAINING["dcase"]  # the dcase profile trains as Team 42 did
@@ -200,7 +200,7 @@ def test_literature_tables_come_from_the_one_table():
         settings = report[key]
         assert table_i.loc[model, "training"] == (f"epochs {settings['epochs']}, batch {settings['batch_size']}, "
                                                   f"lr {settings['learning_rate']:.0e}".replace("e-0", "e-"))
-    per_id = results.literature_per_id()
+    per_id = literature.literature_per_id()
     assert per_id.index.tolist() == ["Baseline (VAE)", "+BatchNorm", "+Dropout", "DCASE AE (Sequential)",
                                      "official DCASE 2020 baseline"]
     assert per_id.loc["+BatchNorm", ("id_04", "pAUC")] == 0.7356

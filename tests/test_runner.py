@@ -241,7 +241,7 @@ def test_timings_keep_other_notebooks(tmp_path):
     out = tmp_path / "out"
     runner._write_timings(out, {"03_ae": 10.0, "04_resnet": 20.0})
     runner._write_timings(out, {"04_resnet": 25.0})
-    assert runner._read_timings(out) == {"03_ae": 10.0, "04_resnet": 25.0}
+    assert runner.read_timings(out) == {"03_ae": 10.0, "04_resnet": 25.0}
 
 
 def test_describe_failure_without_papermill_error(tmp_path):

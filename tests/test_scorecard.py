@@ -6,7 +6,7 @@ import pytest
 
 from asd_utils import scorecard
 from asd_utils.readme_tables import COURSE_RESULTS_CSV, SEED_RESULTS_CSV
-from asd_utils.results import LITERATURE_RESULTS
+from asd_utils.literature import LITERATURE_RESULTS
 from asd_utils.utils import repo_root
 
 
