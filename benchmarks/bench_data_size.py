@@ -25,6 +25,8 @@ retraining.
 Usage: ``.venv/bin/python benchmarks/bench_data_size.py --data-root data/synthetic_dcase --train-per-id 100 0
 --ablate``. Eq. 1 varies a lot from one training run to the next; compare sizes over several runs
 (``bench_seeds.py --train-seed``) before reading a difference as an effect of size.
+``benchmarks/results/data_size_real_seed0.csv`` is the summary of ``--train-per-id 0 --label-smoothing 0 --ablate``
+on the seed-0 real-size data (notebook 07 and the README read it); ``data_size_seed0.csv`` of ``--train-per-id 100``.
 """
 from __future__ import annotations
 
