@@ -35,6 +35,7 @@ from .features import LogMelParams, stack_frames
 from .model_registry import AUTOENCODERS
 from .models import VAE, DcaseBaselineAE, as_autoencoder
 from .scoring import reconstruction_scores
+from .recipes import TrainingRecipe
 from .training import StackedFrames, TrainingHistory, fit
 from .devices import as_device, model_on, to_device
 from .checkpoints import AUTOENCODER_FORMAT, read_checkpoint, write_checkpoint
@@ -72,12 +73,13 @@ def standardisation_stats(logmels) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def train_autoencoder(key: str | None, logmels, *, epochs: int, batch_size: int, learning_rate: float,
-                      frames: int = 5, standardize: bool = True, input_dim: int | None = None, model=None,
-                      seed: int = 0, val_fraction: float = 0.1, device="auto", progress: bool = False,
+def train_autoencoder(key: str | None, logmels, recipe: TrainingRecipe, *, frames: int = 5, standardize: bool = True,
+                      input_dim: int | None = None, model=None, seed: int = 0, val_fraction: float = 0.1, device="auto", progress: bool = False,
                       desc: str = "training") -> tuple[torch.nn.Module, TrainingHistory, np.ndarray | None,
                                                        np.ndarray | None]:
-    """Train ``MODEL_SPECS[key]`` (or ``model``) on ``[clips, n_mels, T]`` log-mels; return ``(model, history, mean, std)``.
+    """Train ``MODEL_SPECS[key]`` (or ``model``) on ``[clips, n_mels, T]`` log-mels as ``recipe`` says (a
+    :class:`asd_utils.recipes.TrainingRecipe`, e.g. ``asd_utils.profiles.ae_training(profile)[key]``); return
+    ``(model, history, mean, std)``.
 
     ``model`` may be any ``nn.Module`` that maps ``[B, n_mels * frames]`` to a reconstruction of the same shape: one
     without the autoencoder interface is wrapped by :func:`asd_utils.models.as_autoencoder` (MSE loss), and the
@@ -92,9 +94,8 @@ def train_autoencoder(key: str | None, logmels, *, epochs: int, batch_size: int,
     source = StackedFrames(logmels, frames=frames, mean=mean, std=std)
     set_seed(seed)
     model = as_autoencoder(model) if model is not None else build_autoencoder(key, input_dim or logmels.shape[1] * frames)
-    history = fit(model, source, lambda m, batch: m.loss(batch), epochs=epochs, batch_size=batch_size,
-                  learning_rate=learning_rate, val_fraction=val_fraction, device=device, seed=seed,
-                  progress=progress, desc=desc)
+    history = fit(model, source, lambda m, batch: m.loss(batch), recipe, val_fraction=val_fraction, device=device,
+                  seed=seed, progress=progress, desc=desc)
     return model, history, mean, std
 
 
@@ -106,11 +107,12 @@ def machine_groups(machine_ids, per_id: bool = True) -> dict[str, list[str]]:
     return {mid: [mid] for mid in ids} if per_id else {ALL_IDS_GROUP: ids}
 
 
-def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, list[str]], *, epochs: int,
-                       batch_size: int, learning_rate: float, test_logmels=None, test_ids=None, frames: int = 5,
-                       standardize: bool = True, seed: int = 0, val_fraction: float = 0.1, device="auto",
-                       progress: bool = False, name: str | None = None) -> dict:
-    """Train one ``key`` model per group (see :func:`machine_groups`) and score the test clips of its ids.
+def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, list[str]], recipe: TrainingRecipe, *,
+                       test_logmels=None, test_ids=None, frames: int = 5, standardize: bool = True, seed: int = 0,
+                       val_fraction: float = 0.1, device="auto", progress: bool = False,
+                       name: str | None = None) -> dict:
+    """Train one ``key`` model per group (see :func:`machine_groups`) with ``recipe`` and score the test clips of its
+    ids.
 
     ``train_ids``/``test_ids`` give the machine id of each clip of ``train_logmels``/``test_logmels``
     (``[clips, n_mels, T]``). Returns the run dictionary of notebook 03::
@@ -128,11 +130,9 @@ def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, lis
         train_mask = np.isin(train_ids, list(ids))
         if not train_mask.any():
             raise ValueError(f"group {group!r} (ids {list(ids)}) has no training clips")
-        model, history, mean, std = train_autoencoder(key, train_logmels[train_mask], epochs=epochs,
-                                                      batch_size=batch_size, learning_rate=learning_rate,
-                                                      frames=frames, standardize=standardize, seed=seed,
-                                                      val_fraction=val_fraction, device=device, progress=progress,
-                                                      desc=f"{name} {group}")
+        model, history, mean, std = train_autoencoder(key, train_logmels[train_mask], recipe, frames=frames,
+                                                      standardize=standardize, seed=seed, val_fraction=val_fraction,
+                                                      device=device, progress=progress, desc=f"{name} {group}")
         if n_test:
             test_mask = np.isin(test_ids, list(ids))
             if test_mask.any():
@@ -144,12 +144,13 @@ def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, lis
     return run
 
 
-def autoencoder_hyperparameters(key: str, settings: dict, *, feature_params: LogMelParams, val_fraction: float = 0.1,
-                                per_id_models: bool = True, n_models: int = 1, standardize: bool = True) -> dict:
-    """The ``hyperparameters`` entry of metrics.json and of the checkpoint: the training ``settings`` (epochs, batch
-    size, learning rate), the recipe of ``MODEL_SPECS[key]`` and the feature parameters."""
+def autoencoder_hyperparameters(key: str, recipe: TrainingRecipe, *, feature_params: LogMelParams,
+                                val_fraction: float = 0.1, per_id_models: bool = True, n_models: int = 1,
+                                standardize: bool = True) -> dict:
+    """The ``hyperparameters`` entry of metrics.json and of the checkpoint, as plain data: the training ``recipe``
+    (epochs, batch size, learning rate, ...), the architecture of ``MODEL_SPECS[key]`` and the feature parameters."""
     _, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
-    return {**settings, "val_fraction": val_fraction, "optimizer": "Adam", "per_id_models": per_id_models,
+    return {**recipe.as_dict(), "val_fraction": val_fraction, "optimizer": "Adam", "per_id_models": per_id_models,
             "n_models": n_models, "standardize": standardize, "score": "mean vector MSE per clip",
             "architecture": cls.__name__, **kwargs, **asdict(feature_params)}
 

@@ -47,6 +47,7 @@ from . import models
 from .model_registry import CLASSIFIER_CLASS_NAMES, SCORE_LABELS
 from .models import ResNet50Baseline, as_classifier, count_parameters
 from .scoring import classifier_scores, p_own_id
+from .recipes import ClassifierRecipe
 from .training import RandomCrops, TensorBatches, TrainingHistory, fit
 from .devices import as_device, model_on, to_device
 from .utils import atomic_path, progress_bars_wanted
@@ -228,18 +229,18 @@ def frozen_embeddings(model: ResNet50Baseline, inputs: ClipInputs, norm: tuple[f
     return torch.cat(out).numpy() if out else np.zeros((0, model.embedding_dim), dtype=np.float32)
 
 
-def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, float], *, epochs: int, batch_size: int,
-                     learning_rate: float, device="auto", seed: int = 0, progress: bool = True,
-                     embeddings=None, desc: str = "classifier", crop_frames: int | None = None,
-                     cosine_decay: bool = False, label_smoothing: float = 0.0, on_epoch=None) -> TrainingHistory:
+def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, float], recipe: ClassifierRecipe, *,
+                     device="auto", seed: int = 0, progress: bool = True, embeddings=None, desc: str = "classifier",
+                     on_epoch=None) -> TrainingHistory:
     """Train ``model`` to predict ``classes [N]`` from ``inputs`` with :func:`asd_utils.training.fit` (Adam, cross-entropy
-    or ArcFace via ``model.loss``). Log-mels are standardised with ``norm = (mean, std)``.
+    or ArcFace via ``model.loss``) as ``recipe`` says. Log-mels are standardised with ``norm = (mean, std)``.
 
     A frozen :class:`ResNet50Baseline` trains only its head on backbone embeddings computed once (pass them as
-    ``embeddings`` to reuse them); the returned ``seconds`` include that embedding pass. ``crop_frames``: train on
-    a random crop of that many frames of each clip, a new one every epoch (:class:`asd_utils.training.RandomCrops`);
-    the network still scores whole clips. ``cosine_decay``, ``on_epoch``: see :func:`asd_utils.training.fit`;
-    ``label_smoothing``: see ``MachineIdClassifier.loss``.
+    ``embeddings`` to reuse them); the returned ``seconds`` include that embedding pass. ``recipe.crop_frames``:
+    train on a random crop of that many frames of each clip, a new one every epoch
+    (:class:`asd_utils.training.RandomCrops`); the network still scores whole clips. ``recipe.label_smoothing``: see
+    ``MachineIdClassifier.loss``; ``on_epoch``: see :func:`asd_utils.training.fit`. ``recipe.n_train_per_id`` and
+    ``recipe.pretrained`` are the caller's (which clips, which initial weights).
     """
     device = as_device(device)
     labels = torch.as_tensor(np.asarray(classes), dtype=torch.long)
@@ -258,7 +259,8 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         if "wave" in keys and inputs.waves is None:
             raise ValueError(f"{type(model).__name__} needs waveforms: load_clip_inputs(..., waves=True)")
         logmels = StandardisedRows(inputs.logmels, norm)  # one batch at a time: no standardised copy of every clip
-        if crop_frames and crop_frames < logmels.shape[-1]:  # (0 or None: whole clips)
+        crop_frames = recipe.crop_frames
+        if crop_frames and crop_frames < logmels.shape[-1]:  # (0: whole clips)
             waves = inputs.waves if "wave" in keys else None
             hop = model.hop_length if waves is not None else 1  # waveform samples per log-mel frame
             source = RandomCrops(waves, logmels, labels, crop_frames, hop, seed=seed)
@@ -269,11 +271,10 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
         parameters = None
 
     def loss_fn(net, batch):
-        return net.loss(dict(zip(keys, batch)), label_smoothing=label_smoothing)
+        return net.loss(dict(zip(keys, batch)), label_smoothing=recipe.label_smoothing)
 
-    history = fit(model, source, loss_fn, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                  device=device, seed=seed, progress=progress, parameters=parameters, desc=desc,
-                  cosine_decay=cosine_decay, on_epoch=on_epoch)
+    history = fit(model, source, loss_fn, recipe, device=device, seed=seed, progress=progress, parameters=parameters,
+                  desc=desc, on_epoch=on_epoch)
     if fold is not None:
         _fold_standardisation(model.head, *fold)
     history.seconds = time.perf_counter() - started
@@ -425,12 +426,13 @@ class ClassifierRun:
         return out
 
 
-def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epochs: int, batch_size: int,
-                   learning_rate: float, device="auto", seed: int = 0, progress: bool | None = None,
-                   hyperparameters: dict | None = None, reference: ClipInputs | None = None,
-                   precise_bn: bool = True, crop_frames: int | None = None, cosine_decay: bool = False,
-                   label_smoothing: float = 0.0, heldout: ClipInputs | None = None) -> ClassifierRun:
-    """Train ``model`` on ``train`` (classes = the ids present there), score ``test`` with every classifier score.
+def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, recipe: ClassifierRecipe, *, device="auto",
+                   seed: int = 0, progress: bool | None = None, hyperparameters: dict | None = None,
+                   reference: ClipInputs | None = None, precise_bn: bool = True,
+                   heldout: ClipInputs | None = None) -> ClassifierRun:
+    """Train ``model`` on ``train`` (classes = the ids present there) as ``recipe`` says (a
+    :class:`asd_utils.recipes.ClassifierRecipe`, e.g. ``asd_utils.profiles.classifier_recipe(PROFILE, "05")``), score
+    ``test`` with every classifier score.
 
     ``model`` comes from :func:`build_classifier` with ``num_classes = len(class_mapping(train ids))``, or is any
     ``nn.Module`` that maps the standardised log-mels ``[B, n_mels, T]`` to an embedding ``[B, D]``: it is then wrapped
@@ -440,11 +442,10 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
     training step, and the per-id mean and covariance of the Mahalanobis score need many clips.
     The run's ``train_*`` fields describe the reference clips. ``precise_bn`` recomputes the BatchNorm statistics
     on the training clips after training (:func:`recalibrate_batchnorm`), counted as training time.
-    ``hyperparameters`` are recorded in the metrics (epochs, batch size, learning rate, clip counts are added).
+    ``hyperparameters`` are recorded in the metrics, with the recipe's options and the clip counts added.
     ``progress=None`` shows a progress bar unless the environment sets ``TQDM_DISABLE`` (headless runs: tqdm's
-    notebook bar ignores that variable by itself). ``crop_frames``: train on random crops of that many frames
-    (:func:`train_classifier`). ``cosine_decay`` lowers the learning rate to 0 along a half cosine;
-    ``label_smoothing`` keeps the training targets below certainty (``MachineIdClassifier.loss``).
+    notebook bar ignores that variable by itself). The recipe's crops, cosine decay and label smoothing: see
+    :func:`train_classifier`.
     ``heldout``: normal clips the network does not train on; their id accuracy after each epoch (eval mode) is kept
     in ``history.epoch_metrics`` for a training curve (it costs one forward pass over them per epoch).
     """
@@ -468,25 +469,19 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, *, epo
         def on_epoch(net, epoch):
             logits, _ = predict(net, heldout, norm, device)
             return {"epoch": epoch + 1, "heldout_id_accuracy": id_accuracy(logits, heldout_classes)}
-    history = train_classifier(model, train, train_classes, norm, epochs=epochs, batch_size=batch_size,
-                               learning_rate=learning_rate, device=device, seed=seed, progress=progress,
-                               embeddings=frozen, desc=name, crop_frames=crop_frames,
-                               cosine_decay=cosine_decay,
-                               label_smoothing=label_smoothing, on_epoch=on_epoch)
+    history = train_classifier(model, train, train_classes, norm, recipe, device=device, seed=seed, progress=progress,
+                               embeddings=frozen, desc=name, on_epoch=on_epoch)
     if reference is None or reference.table["path"].tolist() == train.table["path"].tolist():
         reference = train
     started = time.perf_counter()
     if precise_bn:
-        recalibrate_batchnorm(model, train, norm, device, batch_size=max(batch_size, 8))
+        recalibrate_batchnorm(model, train, norm, device, batch_size=max(recipe.batch_size, 8))
     # a frozen backbone's one embedding pass and the BatchNorm recalibration count as training time
     history.seconds += embedding_seconds + time.perf_counter() - started
     ref_logits, ref_emb = predict(model, reference, norm, device, embeddings=frozen if reference is train else None)
     ref_classes = class_indices(reference.table["machine_id"], mapping)
     test_logits, test_emb = predict(model, test, norm, device)
-    hyper = {**(hyperparameters or {}), "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-             "cosine_decay": cosine_decay, "label_smoothing": label_smoothing,
-             "crop_frames": crop_frames,
-             "n_train_clips": len(train), "n_reference_clips": len(reference), "precise_bn": precise_bn,
+    hyper = {**(hyperparameters or {}), **recipe.as_dict(), "n_train_clips": len(train), "n_reference_clips": len(reference), "precise_bn": precise_bn,
              "classes": sorted(mapping, key=mapping.get)}
     run = ClassifierRun(name, model, mapping, norm, history, hyper, reference.table, test.table,
                         ref_logits, ref_emb, test_logits, test_emb)

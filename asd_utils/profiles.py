@@ -8,7 +8,9 @@ Introduced in: notebooks/00_getting_started.ipynb
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from .recipes import ClassifierRecipe, TrainingRecipe
 
 PROFILE_NAMES = ("tiny", "course", "dcase")
 DEV_IDS = ("id_00", "id_02", "id_04")
@@ -119,64 +121,43 @@ def notebook_parameters(profile: str, notebook_stem: str) -> dict:
 # cross-entropy). `course` trains from random weights on a laptop CPU: random 2 s crops (crop_frames 64), batch 16,
 # Adam at 1e-3 with a cosine decay to 0, label smoothing 0.1, 10 epochs for every network (notebook 05 explains each
 # choice, notebook 06 section 7 why not more epochs). `tiny` only checks that the code runs.
-# n_train_per_id = 0 uses every training clip; crop_frames = 0 whole clips.
+# n_train_per_id = 0 uses every training clip; crop_frames = 0 whole clips (asd_utils.recipes.ClassifierRecipe).
 CLASSIFIER_NOTEBOOKS = {"04": "resnet50", "05": "stgramnet", "06": "sepstgramnet"}
-CLASSIFIER_TRAINING: dict[str, dict[str, dict]] = {
-    "tiny": {
-        "resnet50": {"n_train_per_id": 4, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3},
-        "stgramnet": {"n_train_per_id": 4, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3},
-        "sepstgramnet": {"n_train_per_id": 4, "epochs": 1, "batch_size": 4, "learning_rate": 1e-3},
-    },
+_TINY = ClassifierRecipe(n_train_per_id=4, epochs=1, batch_size=4, learning_rate=1e-3)
+_COURSE_STGRAM = ClassifierRecipe(epochs=10, batch_size=16, learning_rate=1e-3, crop_frames=64, cosine_decay=True,
+                                  label_smoothing=0.1)
+CLASSIFIER_TRAINING: dict[str, dict[str, ClassifierRecipe]] = {
+    "tiny": {"resnet50": _TINY, "stgramnet": _TINY, "sepstgramnet": _TINY},
     "course": {
-        "resnet50": {"n_train_per_id": 0, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3},
-        "stgramnet": {"n_train_per_id": 0, "epochs": 10, "batch_size": 16, "learning_rate": 1e-3, "crop_frames": 64,
-                      "cosine_decay": True, "label_smoothing": 0.1},
-        "sepstgramnet": {"n_train_per_id": 0, "epochs": 10, "batch_size": 16, "learning_rate": 1e-3,
-                         "crop_frames": 64, "cosine_decay": True, "label_smoothing": 0.1},
+        "resnet50": ClassifierRecipe(epochs=10, batch_size=32, learning_rate=1e-3),
+        "stgramnet": _COURSE_STGRAM,
+        "sepstgramnet": _COURSE_STGRAM,
     },
     "dcase": {
-        "resnet50": {"n_train_per_id": 0, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3, "pretrained": True},
-        "stgramnet": {"n_train_per_id": 0, "epochs": 10, "batch_size": 4, "learning_rate": 1e-4, "pretrained": True,
-                      "crop_frames": 0, "cosine_decay": False, "label_smoothing": 0.0},
-        "sepstgramnet": {"n_train_per_id": 0, "epochs": 9, "batch_size": 4, "learning_rate": 1e-3, "pretrained": True,
-                         "crop_frames": 0, "cosine_decay": False, "label_smoothing": 0.0},
+        "resnet50": ClassifierRecipe(epochs=10, batch_size=32, learning_rate=1e-3, pretrained=True),
+        "stgramnet": ClassifierRecipe(epochs=10, batch_size=4, learning_rate=1e-4, pretrained=True),
+        "sepstgramnet": ClassifierRecipe(epochs=9, batch_size=4, learning_rate=1e-3, pretrained=True),
     },
 }
 
 
-#: every option of a classifier recipe, with the value a profile that does not name it gets
-RECIPE_DEFAULTS = {"n_train_per_id": 0, "epochs": 10, "batch_size": 16, "learning_rate": 1e-3, "pretrained": False,
-                   "crop_frames": 0, "cosine_decay": False, "label_smoothing": 0.0}
-
-
-def classifier_recipe(profile: str, notebook: str, **overrides) -> dict:
+def classifier_recipe(profile: str, notebook: str, **overrides) -> ClassifierRecipe:
     """The training recipe of classifier notebook ``"04"``, ``"05"`` or ``"06"`` under ``profile``
-    (:data:`CLASSIFIER_TRAINING`, completed by :data:`RECIPE_DEFAULTS`), with ``overrides`` applied.
-
-    An override is a recipe option in upper or lower case (``EPOCHS=3`` or ``epochs=3``); ``None`` keeps the
-    profile's value, so a notebook passes its parameters as they are and only the ones a student set win. An
-    unknown option is a ``ValueError`` naming the known ones. This is how ``PROFILE`` selects the training settings
-    in every notebook, and why ``run --profile dcase`` and ``PROFILE = "dcase"`` train the same way.
+    (:data:`CLASSIFIER_TRAINING`), with ``overrides`` applied (:meth:`asd_utils.recipes.TrainingRecipe.replace`:
+    ``EPOCHS=3`` or ``epochs=3``; ``None`` keeps the profile's value; an unknown option is a ``ValueError``). This is
+    how ``PROFILE`` selects the training settings in every notebook, and why ``run --profile dcase`` and
+    ``PROFILE = "dcase"`` train the same way.
 
     Introduced in: notebooks/04_resnet_baseline.ipynb
     """
     synth_sizes(profile)  # clear error for an unknown profile
-    recipe = {**RECIPE_DEFAULTS, **CLASSIFIER_TRAINING[profile][CLASSIFIER_NOTEBOOKS[str(notebook)[:2]]]}
-    for name, value in overrides.items():
-        key = name.lower()
-        if key not in recipe:
-            raise ValueError(f"{name!r} is not a training option; expected one of {', '.join(sorted(recipe))}")
-        if value is not None:
-            recipe[key] = type(recipe[key])(value) if isinstance(recipe[key], float) else value
-    return recipe
+    return CLASSIFIER_TRAINING[profile][CLASSIFIER_NOTEBOOKS[str(notebook)[:2]]].replace(**overrides)
 
 
-def describe_recipe(profile: str, notebook: str, recipe: dict) -> str:
+def describe_recipe(profile: str, notebook: str, recipe: ClassifierRecipe) -> str:
     """One line naming the profile and every option of ``recipe``, marking those that differ from the profile's
     recipe for ``notebook`` (set by hand through a notebook parameter)."""
-    default = classifier_recipe(profile, notebook)
-    marked = [f"{key} {value}" + (" (set by hand)" if value != default[key] else "") for key, value in recipe.items()]
-    return f"training recipe of the {profile!r} profile: " + ", ".join(marked)
+    return f"training recipe of the {profile!r} profile: " + recipe.describe(classifier_recipe(profile, notebook))
 
 
 # Training settings of the autoencoders (notebook 03), per profile and model. `dcase` is the course report's table
@@ -186,33 +167,33 @@ def describe_recipe(profile: str, notebook: str, recipe: dict) -> str:
 # laptop CPU (its header has the measured time); the Baseline gets one epoch more because its batches of 1000 give it
 # the fewest steps. `tiny` only checks that the code runs. Keys: the notebook's model keys (MODEL_SPECS).
 AE_MODELS = ("baseline", "batchnorm", "dropout", "dcase_ae")
-AE_TRAINING: dict[str, dict[str, dict]] = {
+AE_TRAINING: dict[str, dict[str, TrainingRecipe]] = {
     "tiny": {
-        "baseline": {"epochs": 1, "batch_size": 1000, "learning_rate": 1e-3},
-        "batchnorm": {"epochs": 1, "batch_size": 512, "learning_rate": 1e-3},
-        "dropout": {"epochs": 1, "batch_size": 512, "learning_rate": 1e-3},
-        "dcase_ae": {"epochs": 1, "batch_size": 256, "learning_rate": 1e-3},
+        "baseline": TrainingRecipe(epochs=1, batch_size=1000, learning_rate=1e-3),
+        "batchnorm": TrainingRecipe(epochs=1, batch_size=512, learning_rate=1e-3),
+        "dropout": TrainingRecipe(epochs=1, batch_size=512, learning_rate=1e-3),
+        "dcase_ae": TrainingRecipe(epochs=1, batch_size=256, learning_rate=1e-3),
     },
     "course": {
-        "baseline": {"epochs": 3, "batch_size": 1000, "learning_rate": 1e-3},
-        "batchnorm": {"epochs": 2, "batch_size": 512, "learning_rate": 1e-3},
-        "dropout": {"epochs": 2, "batch_size": 512, "learning_rate": 1e-3},
-        "dcase_ae": {"epochs": 4, "batch_size": 256, "learning_rate": 1e-3},
+        "baseline": TrainingRecipe(epochs=3, batch_size=1000, learning_rate=1e-3),
+        "batchnorm": TrainingRecipe(epochs=2, batch_size=512, learning_rate=1e-3),
+        "dropout": TrainingRecipe(epochs=2, batch_size=512, learning_rate=1e-3),
+        "dcase_ae": TrainingRecipe(epochs=4, batch_size=256, learning_rate=1e-3),
     },
     "dcase": {
-        "baseline": {"epochs": 100, "batch_size": 1000, "learning_rate": 1e-3},
-        "batchnorm": {"epochs": 100, "batch_size": 512, "learning_rate": 1e-3},
-        "dropout": {"epochs": 100, "batch_size": 512, "learning_rate": 1e-3},
-        "dcase_ae": {"epochs": 200, "batch_size": 256, "learning_rate": 1e-3},
+        "baseline": TrainingRecipe(epochs=100, batch_size=1000, learning_rate=1e-3),
+        "batchnorm": TrainingRecipe(epochs=100, batch_size=512, learning_rate=1e-3),
+        "dropout": TrainingRecipe(epochs=100, batch_size=512, learning_rate=1e-3),
+        "dcase_ae": TrainingRecipe(epochs=200, batch_size=256, learning_rate=1e-3),
     },
 }
 
 
-def ae_training(profile: str) -> dict[str, dict]:
-    """Training settings ``{model key: {"epochs", "batch_size", "learning_rate"}}`` of the autoencoders under
-    ``profile`` (a copy of :data:`AE_TRAINING`), with a clear error for an unknown profile.
+def ae_training(profile: str) -> dict[str, TrainingRecipe]:
+    """The autoencoders' training recipes ``{model key: TrainingRecipe}`` under ``profile`` (:data:`AE_TRAINING`),
+    with a clear error for an unknown profile.
 
     Introduced in: notebooks/03_autoencoder_baselines.ipynb
     """
     synth_sizes(profile)
-    return {key: dict(settings) for key, settings in AE_TRAINING[profile].items()}
+    return dict(AE_TRAINING[profile])

@@ -23,7 +23,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .devices import as_device, model_on, to_device
+from .devices import model_on, to_device
+from .recipes import TrainingRecipe
 from .utils import progress_bars_wanted
 
 
@@ -139,24 +140,23 @@ def _mean_loss(model, source, indices, loss_fn, batch_size, device) -> float:
     return total / max(count, 1)
 
 
-def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tuple], torch.Tensor], *,
-        epochs: int, batch_size: int, learning_rate: float = 1e-3, weight_decay: float = 0.0,
-        val_fraction: float = 0.0, device: str | torch.device = "auto", seed: int = 0, progress: bool = True,
-        parameters=None, desc: str = "training", cosine_decay: bool = False,
+def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tuple], torch.Tensor],
+        recipe: TrainingRecipe, *, val_fraction: float = 0.0, device: str | torch.device = "auto", seed: int = 0,
+        progress: bool = True, parameters=None, desc: str = "training",
         on_epoch: Callable[[torch.nn.Module, int], dict] | None = None) -> TrainingHistory:
-    """Train ``model`` with Adam on batches of ``source``; return the :class:`TrainingHistory`.
+    """Train ``model`` with Adam on batches of ``source`` as ``recipe`` says (:class:`asd_utils.recipes.TrainingRecipe`:
+    epochs, batch size, learning rate, cosine decay); return the :class:`TrainingHistory`.
 
     ``loss_fn(model, batch)`` returns a scalar loss for one batch (a tuple of tensors already on ``device``).
     ``val_fraction`` holds out that share of the items (chosen with ``seed``) and reports their loss each epoch.
     ``parameters`` restricts the optimiser to some parameters (e.g. only a classifier's head).
-    ``cosine_decay`` lowers the learning rate along a half cosine from ``learning_rate`` to 0 over all steps: large
-    steps while far from a solution, small ones at the end, so a short run settles instead of stopping mid-swing.
-    ``on_epoch(model, epoch)`` runs after each epoch (e.g. a held-out accuracy); its dicts are kept in
+    ``recipe.cosine_decay`` lowers the learning rate along a half cosine from ``recipe.learning_rate`` to 0 over all
+    steps: large steps while far from a solution, small ones at the end, so a short run settles instead of stopping
+    mid-swing. ``on_epoch(model, epoch)`` runs after each epoch (e.g. a held-out accuracy); its dicts are kept in
     ``history.epoch_metrics``.
     The batch order depends only on ``seed``, so a run is repeatable on the same hardware.
     """
-    if epochs < 0 or batch_size < 1:
-        raise ValueError(f"epochs must be >= 0 and batch_size >= 1, got epochs={epochs}, batch_size={batch_size}")
+    epochs, batch_size = recipe.epochs, recipe.batch_size
     with model_on(model, device) as device:  # back where it was afterwards (asd_utils.devices)
         generator = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(source), generator=generator)
@@ -165,11 +165,11 @@ def fit(model: torch.nn.Module, source, loss_fn: Callable[[torch.nn.Module, tupl
         if len(train_idx) == 0:
             raise ValueError("no training items left after the validation split")
         params = [p for p in (parameters if parameters is not None else model.parameters()) if p.requires_grad]
-        optimiser = torch.optim.Adam(params, lr=learning_rate, weight_decay=weight_decay)
+        optimiser = torch.optim.Adam(params, lr=recipe.learning_rate)
         history = TrainingHistory()
         n_batches = (len(train_idx) + batch_size - 1) // batch_size
         scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(epochs * n_batches, 1))
-                     if cosine_decay else None)
+                     if recipe.cosine_decay else None)
         bar = None
         if progress and progress_bars_wanted():
             from tqdm.auto import tqdm

@@ -86,6 +86,7 @@ def measure(key: str, clips: int, steps: int, warmup: int, batch_size: int, devi
     import numpy as np
     import torch
 
+    from asd_utils.recipes import TrainingRecipe
     from asd_utils.training import StackedFrames, fit
     from asd_utils.utils import resolve_device, set_seed
 
@@ -105,10 +106,9 @@ def measure(key: str, clips: int, steps: int, warmup: int, batch_size: int, devi
     loss = lambda m, batch: m.loss(batch)  # noqa: E731
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
-    fit(model, _Prefix(source, warmup * batch_size, seed=1), loss, epochs=1, batch_size=batch_size, device=dev,
-        progress=False)
-    history = fit(model, _Prefix(source, steps * batch_size, seed=2), loss, epochs=1, batch_size=batch_size,
-                  device=dev, progress=False)
+    one_epoch = TrainingRecipe(epochs=1, batch_size=batch_size)
+    fit(model, _Prefix(source, warmup * batch_size, seed=1), loss, one_epoch, device=dev, progress=False)
+    history = fit(model, _Prefix(source, steps * batch_size, seed=2), loss, one_epoch, device=dev, progress=False)
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     result = {"model": MODEL_NAMES[key], "key": key, "batch_size": batch_size, "steps": steps,
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
           f"{N_MELS * FRAMES} values per epoch; log-mels {features_mb:.0f} MiB (float32)")
     rows = []
     for key in keys:
-        batch_size = settings[key]["batch_size"]
+        batch_size = settings[key].batch_size
         call = (key, args.clips, args.steps, args.warmup, batch_size, args.device, args.threads)
         if args.same_process:
             result = measure(*call)
@@ -168,13 +168,13 @@ def main(argv=None) -> int:
             return 1
         epoch_s = vectors / result["vectors_per_s"]
         result["epoch_s"] = epoch_s
-        result["report_training_h"] = epoch_s * settings[key]["epochs"] / 3600
+        result["report_training_h"] = epoch_s * settings[key].epochs / 3600
         rows.append(result)
         gpu = f", peak GPU {result['peak_gpu_mb']:.0f} MiB" if "peak_gpu_mb" in result else ""
         steady = (f"; {result['rss_after_training_mb']:.0f} MiB after training"
                   if result.get("rss_after_training_mb") is not None else "")
         print(f"{result['model']:22s} batch {batch_size:4d}: {result['vectors_per_s']:9,.0f} vectors/s, "
-              f"{epoch_s:7.1f} s/epoch, {settings[key]['epochs']} epochs (report) = "
+              f"{epoch_s:7.1f} s/epoch, {settings[key].epochs} epochs (report) = "
               f"{result['report_training_h']:.2f} h; peak RSS {result['peak_rss_mb']:.0f} MiB "
               f"(+{result['peak_rss_mb'] - result['rss_after_imports_mb']:.0f} over the imports{steady}){gpu} "
               f"[{result['device']}, {result['threads']} thread(s)]", flush=True)

@@ -41,6 +41,7 @@ def worker(key: str, clips: int, batch_size: int, epochs: int, device_name: str)
     from asd_utils import classifiers as cl
     from asd_utils.features import log_mel
     from asd_utils.utils import resolve_device, set_seed
+    from asd_utils.recipes import ClassifierRecipe
 
     set_seed(0)
     device = resolve_device(device_name)
@@ -55,13 +56,13 @@ def worker(key: str, clips: int, batch_size: int, epochs: int, device_name: str)
     norm = cl.logmel_stats(inputs.logmels)
     model = cl.build_classifier(kind, num_classes=len(mapping), **options)
     warm = cl.ClipInputs(table[:batch_size], waves[:batch_size], inputs.logmels[:batch_size])
-    cl.train_classifier(model, warm, classes[:batch_size], norm, epochs=1, batch_size=batch_size,  # warm-up step
-                        learning_rate=1e-4, device=device, progress=False)
+    recipe = ClassifierRecipe(epochs=1, batch_size=batch_size, learning_rate=1e-4)
+    cl.train_classifier(model, warm, classes[:batch_size], norm, recipe, device=device, progress=False)  # warm-up step
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    history = cl.train_classifier(model, inputs, classes, norm, epochs=epochs, batch_size=batch_size,
-                                  learning_rate=1e-4, device=device, progress=False)
+    history = cl.train_classifier(model, inputs, classes, norm, recipe.replace(epochs=epochs), device=device,
+                                  progress=False)
     if device.type == "cuda":
         torch.cuda.synchronize()
     started = time.perf_counter()

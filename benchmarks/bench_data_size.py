@@ -26,7 +26,10 @@ Usage: ``.venv/bin/python benchmarks/bench_data_size.py --data-root data/synthet
 --ablate``. Eq. 1 varies a lot from one training run to the next; compare sizes over several runs
 (``bench_seeds.py --train-seed``) before reading a difference as an effect of size.
 ``benchmarks/results/data_size_real_seed0.csv`` is the summary of ``--train-per-id 0 --label-smoothing 0 --ablate``
-on the seed-0 real-size data (notebook 07 and the README read it); ``data_size_seed0.csv`` of ``--train-per-id 100``.
+on the seed-0 real-size data (notebook 07 and the README read it); ``data_size_seed0.csv`` of ``--train-per-id 100``;
+``label_smoothing_course.csv`` of ``--data-root data/synthetic_course[_seedN] --train-per-id 0 --label-smoothing 0
+--results-csv benchmarks/results/label_smoothing_course.csv`` for seeds 0-2 (the course's size, where "all per id" is
+the course recipe itself).
 """
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ from asd_utils.scoring import classifier_scores  # noqa: E402
 from asd_utils.provenance import synthetic_dataset_info  # noqa: E402
 from asd_utils.synth import _clip, quantize_pcm16  # noqa: E402
 from asd_utils.utils import resolve_path, write_text_atomic  # noqa: E402
+from asd_utils.readme_tables import merge_rows  # noqa: E402
 
 #: fault ingredients and the module constants of :mod:`asd_utils.slider_sound` that switch each one off
 ABLATIONS = {
@@ -159,12 +163,14 @@ def ablation_rows(run, test: pd.DataFrame, seed: int, label: str, out: Path) -> 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", default="data/synthetic_dcase")
-    parser.add_argument("--train-per-id", type=int, nargs="+", default=[100, 300, 0],
-                        help="normal training clips per id (0: all)")
+    parser.add_argument("--train-per-id", type=int, nargs="*", default=[100, 300, 0],
+                        help="normal training clips per id (0: all); none: only the --label-smoothing runs, on all")
     parser.add_argument("--label-smoothing", type=float, nargs="*", default=[],
                         help="also train the largest size with these label smoothings")
     parser.add_argument("--ablate", action="store_true", help="re-render the anomalies without each fault ingredient")
     parser.add_argument("--out", default=str(bench_seeds.ROOT / "outputs" / "bench_data_size"))
+    parser.add_argument("--results-csv", default="",
+                        help="also merge the summary, with a seed column, into this CSV (replacing that seed's rows)")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     root = resolve_path(args.data_root)
@@ -176,7 +182,7 @@ def main(argv=None) -> None:
     table = dataset_table(root)
     train = table[table["split"] == "train"].reset_index(drop=True)
     test = table[(table["split"] == "test") & (table["dataset"] == "dev")].reset_index(drop=True)
-    largest = 0 if 0 in args.train_per_id else max(args.train_per_id)  # 0: every clip
+    largest = 0 if 0 in args.train_per_id or not args.train_per_id else max(args.train_per_id)  # 0: every clip
     runs = [({"n_train_per_id": n}, f"{n or 'all'} per id") for n in args.train_per_id]
     runs += [({"n_train_per_id": largest, "label_smoothing": ls},
               f"{largest or 'all'} per id, label smoothing {ls:g}") for ls in args.label_smoothing]
@@ -201,6 +207,11 @@ def main(argv=None) -> None:
         frame = pd.DataFrame(summary)
         write_text_atomic(out / "summary.csv", frame.to_csv(index=False, float_format="%.4f"))
         write_text_atomic(out / "clips.csv", pd.concat(clips).to_csv(index=False, float_format="%.5f"))
+    if args.results_csv:
+        results = resolve_path(args.results_csv)
+        new = pd.DataFrame(summary).assign(seed=seed)
+        merged = merge_rows(pd.read_csv(results) if results.is_file() else None, new, ["seed"])
+        write_text_atomic(results, merged.sort_values(["seed"], kind="stable").to_csv(index=False, float_format="%.4f"))
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(pd.DataFrame(summary).round(3).to_string(index=False))
 

@@ -25,6 +25,7 @@ def one_run(folder: str, epochs: int) -> dict:
     from asd_utils.metrics import evaluate_scores
     from asd_utils.synth import generate_dataset
     from asd_utils.utils import set_seed
+    from asd_utils.recipes import TrainingRecipe
 
     root = os.path.join(folder, "data")
     if not os.path.isdir(root):
@@ -36,8 +37,9 @@ def one_run(folder: str, epochs: int) -> dict:
     train_logmels = log_mel_dataset(train["path"], LogMelParams(), cache_dir=cache, device="cpu")
     test_logmels = log_mel_dataset(test["path"], LogMelParams(), cache_dir=cache, device="cpu")
     run = ae_pipeline.train_autoencoders("dcase_ae", train_logmels, train["machine_id"],
-                                         ae_pipeline.machine_groups(train["machine_id"]), epochs=epochs,
-                                         batch_size=256, learning_rate=1e-3, test_logmels=test_logmels,
+                                         ae_pipeline.machine_groups(train["machine_id"]),
+                                         TrainingRecipe(epochs=epochs, batch_size=256, learning_rate=1e-3),
+                                         test_logmels=test_logmels,
                                          test_ids=test["machine_id"], device="cpu")
     return {"threads": torch.get_num_threads(), "mean_auc": evaluate_scores(test, run["scores"])["mean_auc"],
             "first_score": repr(float(run["scores"][0]))}

@@ -79,7 +79,7 @@ def gaussian_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm) ->
 def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm) -> list[dict]:
     settings = profiles.ae_training("course")["dcase_ae"]
     groups = {m: [m] for m in sorted(train["machine_id"].unique())}
-    run = train_autoencoders("dcase_ae", train_lm, train["machine_id"], groups, **settings, test_logmels=test_lm,
+    run = train_autoencoders("dcase_ae", train_lm, train["machine_id"], groups, settings, test_logmels=test_lm,
                              test_ids=test["machine_id"])
     p95 = np.full(len(test), np.nan)
     for group, entry in run["groups"].items():
@@ -99,21 +99,18 @@ def train_course_classifier(name: str, train: pd.DataFrame, test: pd.DataFrame, 
     train_seed = seed if train_seed is None else train_seed
     kind, label = CLASSIFIERS[name]
     recipe = profiles.classifier_recipe("course", {m: n for n, m in profiles.CLASSIFIER_NOTEBOOKS.items()}[name], **changes)
-    options = {"pretrained": False} if kind == "resnet50_baseline" else {}  # offline: no ImageNet weights
+    options = {"pretrained": recipe.pretrained} if kind == "resnet50_baseline" else {}
     needs_waves = kind != "resnet50_baseline"
     reference = load_clip_inputs(train, waves=needs_waves)
     heldout_per_id = HELDOUT_PER_ID if kind != "resnet50_baseline" else 0  # as notebooks 04-06
-    sample, heldout_table = split_training_clips(train, recipe["n_train_per_id"], heldout_per_id, seed=seed)
+    sample, heldout_table = split_training_clips(train, recipe.n_train_per_id, heldout_per_id, seed=seed)
     train_inputs = reference.subset(reference.table["path"].isin(sample["path"]))
     heldout = reference.subset(reference.table["path"].isin(heldout_table["path"])) if heldout_per_id else None
     test_inputs = load_clip_inputs(test, waves=needs_waves)
     set_seed(train_seed)  # the initial weights too
     model = build(kind, len(class_mapping(train["machine_id"])), **options)
-    return run_classifier(label, model, train_inputs, test_inputs, epochs=recipe["epochs"],
-                          batch_size=recipe["batch_size"], learning_rate=recipe["learning_rate"], seed=train_seed,
-                          reference=reference, progress=False, crop_frames=recipe["crop_frames"] or None,
-                          cosine_decay=recipe["cosine_decay"], label_smoothing=recipe["label_smoothing"],
-                          heldout=heldout)
+    return run_classifier(label, model, train_inputs, test_inputs, recipe, seed=train_seed, reference=reference,
+                          progress=False, heldout=heldout)
 
 
 def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, train_seed: int | None = None,

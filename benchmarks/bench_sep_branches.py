@@ -111,7 +111,7 @@ def main(argv=None) -> None:
     for variant in args.variants:
         started = time.perf_counter()
         name = "stgramnet" if variant.startswith("st_") else "sepstgramnet"
-        trained_epochs = args.epochs or profiles.CLASSIFIER_TRAINING["course"][name]["epochs"]
+        trained_epochs = args.epochs or profiles.CLASSIFIER_TRAINING["course"][name].epochs
         rows = bench_seeds.classifier_rows(name, train, test, args.seed, args.train_seed, epochs=trained_epochs,
                                            build=builder(variant, build_classifier))
         frame = pd.DataFrame(rows).assign(seed=args.seed, variant=variant, epochs=trained_epochs,

@@ -6,6 +6,8 @@ tonal line that no training clip has, so any working pipeline ranks them above t
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -18,6 +20,7 @@ from asd_utils.profiles import AE_MODELS, AE_TRAINING, PROFILE_NAMES, ae_trainin
 from asd_utils.scoring import reconstruction_scores
 from asd_utils.training import StackedFrames, fit
 from asd_utils.utils import set_seed
+from asd_utils.recipes import TrainingRecipe
 from helpers import machine_like, write_wav
 
 SR = 16000
@@ -48,16 +51,19 @@ def test_ae_training_settings_cover_every_profile_and_model():
     for profile in PROFILE_NAMES:
         settings = ae_training(profile)
         assert tuple(settings) == AE_MODELS
-        for values in settings.values():
-            assert values["epochs"] >= 1 and values["batch_size"] >= 1 and values["learning_rate"] == 1e-3
+        for recipe in settings.values():
+            assert recipe.epochs >= 1 and recipe.batch_size >= 1 and recipe.learning_rate == 1e-3
+            assert not recipe.cosine_decay  # the report's constant learning rate
     # the report's table (Group 7): Baseline 100 / 1000, +BatchNorm and +Dropout 100 / 512, Sequential 200 / 256
     dcase = ae_training("dcase")
-    assert [(dcase[k]["epochs"], dcase[k]["batch_size"]) for k in AE_MODELS] == [(100, 1000), (100, 512), (100, 512),
+    assert [(dcase[k].epochs, dcase[k].batch_size) for k in AE_MODELS] == [(100, 1000), (100, 512), (100, 512),
                                                                                  (200, 256)]
-    assert all(ae_training("course")[k]["batch_size"] == dcase[k]["batch_size"] for k in AE_MODELS)
+    assert all(ae_training("course")[k].batch_size == dcase[k].batch_size for k in AE_MODELS)
     settings = ae_training("course")
-    settings["dcase_ae"]["epochs"] = 999  # a copy: the table itself is unchanged
-    assert AE_TRAINING["course"]["dcase_ae"]["epochs"] != 999
+    settings["dcase_ae"] = settings["dcase_ae"].replace(epochs=999)  # a copy: the table itself is unchanged
+    assert AE_TRAINING["course"]["dcase_ae"].epochs != 999
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        AE_TRAINING["course"]["dcase_ae"].epochs = 999
     with pytest.raises(ValueError, match="unknown profile"):
         ae_training("huge")
 
@@ -78,8 +84,8 @@ def test_per_id_autoencoders_rank_anomalies_above_normal_clips(tmp_path, model_f
         mean, std = x.mean(axis=(0, 2)), x.std(axis=(0, 2)) + 1e-3
         set_seed(0)
         model = model_factory()
-        history = fit(model, StackedFrames(x, frames=5, mean=mean, std=std), lambda m, b: m.loss(b), epochs=15,
-                      batch_size=64, val_fraction=0.1, device="cpu", seed=0, progress=False)
+        history = fit(model, StackedFrames(x, frames=5, mean=mean, std=std), lambda m, b: m.loss(b),
+                      TrainingRecipe(epochs=15, batch_size=64), val_fraction=0.1, device="cpu", seed=0, progress=False)
         assert history.train_loss[-1] < history.train_loss[0] and len(history.val_loss) == 15
         mask = (test["machine_id"] == machine_id).to_numpy()
         scores[mask] = reconstruction_scores(model, test_logmels[mask], frames=5, mean=mean, std=std)

@@ -12,6 +12,7 @@ from asd_utils.profiles import AE_MODELS
 from asd_utils.scoring import reconstruction_scores
 from asd_utils.training import StackedFrames, fit
 from asd_utils.utils import set_seed
+from asd_utils.recipes import TrainingRecipe
 
 PARAMS = LogMelParams(n_mels=16)
 
@@ -48,17 +49,20 @@ def test_standardisation_stats_per_band():
 def test_train_autoencoder_is_the_notebook_recipe():
     """Same seed, same data: the module's training equals fit() on StackedFrames with the model's own loss."""
     logmels = _logmels(3, 1)
-    model, history, mean, std = ae_pipeline.train_autoencoder("dcase_ae", logmels, epochs=2, batch_size=16,
-                                                              learning_rate=1e-3, seed=3, device="cpu")
+    model, history, mean, std = ae_pipeline.train_autoencoder("dcase_ae", logmels,
+                                                              TrainingRecipe(epochs=2, batch_size=16, learning_rate=1e-3),
+                                                              seed=3, device="cpu")
     set_seed(3)
     by_hand = DcaseBaselineAE(input_dim=80, hidden=128, bottleneck=8)
-    reference = fit(by_hand, StackedFrames(logmels, 5, mean, std), lambda m, b: m.loss(b), epochs=2, batch_size=16,
-                    learning_rate=1e-3, val_fraction=0.1, device="cpu", seed=3, progress=False)
+    reference = fit(by_hand, StackedFrames(logmels, 5, mean, std), lambda m, b: m.loss(b),
+                    TrainingRecipe(epochs=2, batch_size=16, learning_rate=1e-3), val_fraction=0.1, device="cpu", seed=3,
+                    progress=False)
     assert history.train_loss == pytest.approx(reference.train_loss) and len(history.val_loss) == 2
     for a, b in zip(model.state_dict().values(), by_hand.state_dict().values()):
         assert torch.equal(a, b)
-    _, _, none_mean, none_std = ae_pipeline.train_autoencoder("baseline", logmels, epochs=0, batch_size=16,
-                                                              learning_rate=1e-3, standardize=False, device="cpu")
+    _, _, none_mean, none_std = ae_pipeline.train_autoencoder("baseline", logmels,
+                                                              TrainingRecipe(epochs=0, batch_size=16, learning_rate=1e-3),
+                                                              standardize=False, device="cpu")
     assert none_mean is None and none_std is None
 
 
@@ -66,8 +70,9 @@ def test_a_plain_module_trains_and_scores_in_one_line():
     """Notebook 03's promise: any nn.Module [B, D] -> [B, D] goes through the same training and scoring code."""
     logmels = _logmels(3, 2)
     plain = torch.nn.Sequential(torch.nn.Linear(80, 4), torch.nn.ReLU(), torch.nn.Linear(4, 80))
-    model, history, mean, std = ae_pipeline.train_autoencoder(None, logmels, model=plain, epochs=2, batch_size=16,
-                                                              learning_rate=1e-3, seed=0, device="cpu")
+    model, history, mean, std = ae_pipeline.train_autoencoder(None, logmels,
+                                                              TrainingRecipe(epochs=2, batch_size=16, learning_rate=1e-3),
+                                                              model=plain, seed=0, device="cpu")
     assert model.module is plain and len(history.train_loss) == 2 and history.train_loss[-1] < history.train_loss[0]
     scores = reconstruction_scores(model, logmels, frames=5, mean=mean, std=std)
     assert scores.shape == (3,) and np.isfinite(scores).all()
@@ -83,8 +88,9 @@ def test_a_plain_module_trains_and_scores_in_one_line():
 
     tiny = Tiny()
     assert as_autoencoder(tiny) is tiny
-    trained, *_ = ae_pipeline.train_autoencoder(None, logmels, model=tiny, epochs=1, batch_size=16,
-                                                learning_rate=1e-3, device="cpu")
+    trained, *_ = ae_pipeline.train_autoencoder(None, logmels,
+                                                TrainingRecipe(epochs=1, batch_size=16, learning_rate=1e-3), model=tiny,
+                                                device="cpu")
     assert trained is tiny and tiny.reconstruction_error(torch.zeros(7, 80)).shape == (7,)
     with pytest.raises(TypeError, match="nn.Module"):
         as_autoencoder(lambda x: x)
@@ -98,8 +104,9 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
     groups = ae_pipeline.machine_groups(train_ids)
     assert groups == {"id_01": ["id_01"], "id_03": ["id_03"]}
     assert ae_pipeline.machine_groups(train_ids, per_id=False) == {"all_ids": ["id_01", "id_03"]}
-    run = ae_pipeline.train_autoencoders("batchnorm", train, train_ids, groups, epochs=1, batch_size=32,
-                                         learning_rate=1e-3, test_logmels=test, test_ids=test_ids, device="cpu")
+    run = ae_pipeline.train_autoencoders("batchnorm", train, train_ids, groups,
+                                         TrainingRecipe(epochs=1, batch_size=32, learning_rate=1e-3), test_logmels=test,
+                                         test_ids=test_ids, device="cpu")
     assert sorted(run["groups"]) == ["id_01", "id_03"] and run["seconds"] > 0
     assert np.isfinite(run["scores"]).all() and run["scores"][4:].min() > run["scores"][2:4].max()  # 10 dB louder
     g = run["groups"]["id_03"]
@@ -108,7 +115,7 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
                        run["scores"][2:], rtol=1e-5)
 
     params = LogMelParams(n_mels=16)
-    hyper = ae_pipeline.autoencoder_hyperparameters("batchnorm", {"epochs": 1, "batch_size": 32}, feature_params=params,
+    hyper = ae_pipeline.autoencoder_hyperparameters("batchnorm", TrainingRecipe(epochs=1, batch_size=32), feature_params=params,
                                                     n_models=2)
     assert hyper["architecture"] == "VAE" and hyper["batch_norm"] is True and hyper["n_mels"] == 16
     path = ae_pipeline.save_autoencoders(tmp_path / "models" / "batchnorm.pt", "batchnorm", run, params, hyper)
@@ -151,9 +158,10 @@ def test_notebook_03_checkpoints_round_trip_for_every_recipe(tmp_path, key, per_
     train, test = np.concatenate([_logmels(2, 7), _logmels(2, 8, shift=5)]), _logmels(3, 9)
     train_ids, test_ids = ["id_00"] * 2 + ["id_02"] * 2, ["id_00", "id_02", "id_02"]
     groups = ae_pipeline.machine_groups(train_ids, per_id=per_id)
-    run = ae_pipeline.train_autoencoders(key, train, train_ids, groups, epochs=1, batch_size=16, learning_rate=1e-3,
-                                         test_logmels=test, test_ids=test_ids, standardize=standardize, device="cpu")
-    hyper = ae_pipeline.autoencoder_hyperparameters(key, {"epochs": 1}, feature_params=PARAMS, per_id_models=per_id,
+    run = ae_pipeline.train_autoencoders(key, train, train_ids, groups,
+                                         TrainingRecipe(epochs=1, batch_size=16, learning_rate=1e-3), test_logmels=test,
+                                         test_ids=test_ids, standardize=standardize, device="cpu")
+    hyper = ae_pipeline.autoencoder_hyperparameters(key, TrainingRecipe(epochs=1), feature_params=PARAMS, per_id_models=per_id,
                                                     n_models=len(groups), standardize=standardize)
     loaded = ae_pipeline.load_autoencoders(
         ae_pipeline.save_autoencoders(tmp_path / f"{key}.pt", key, run, PARAMS, hyper))

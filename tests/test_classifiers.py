@@ -20,6 +20,7 @@ from asd_utils.models import MachineIdClassifier
 from asd_utils.runner import list_notebooks
 from asd_utils.utils import set_seed
 from asd_utils.data import DatasetError
+from asd_utils.recipes import ClassifierRecipe
 from helpers import machine_like, make_layout
 
 
@@ -94,8 +95,8 @@ def test_eq1_and_neg_log_prob_on_known_logits_through_the_pipeline():
     test = cl.ClipInputs(pd.DataFrame({"file_name": list("abcd"), "machine_id": ["id_00", "id_00", "id_02", "id_02"],
                                        "y": [0.0, 1.0, 0.0, 1.0]}), None, logmels)
     train = cl.ClipInputs(test.table.copy(), None, logmels.copy())
-    run = cl.run_classifier("fixed", _FixedLogits(known), train, test, epochs=0, batch_size=2, learning_rate=1e-3,
-                            device="cpu", progress=False)
+    run = cl.run_classifier("fixed", _FixedLogits(known), train, test,
+                            ClassifierRecipe(epochs=0, batch_size=2, learning_rate=1e-3), device="cpu", progress=False)
     np.testing.assert_allclose(run.test_logits, known, atol=1e-6)
     own = [0, 0, 1, 1]
     expected = [1 - math.exp(z[c]) / sum(math.exp(v) for v in z) for z, c in zip(known, own)]
@@ -126,7 +127,8 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
     params = LogMelParams()
     assert train.waves.shape == (6, 8000) and train.logmels.shape == (6, 128, 16)
     model = cl.build_classifier(kind, num_classes=2, params=params, **options)
-    run = cl.run_classifier(kind, model, train, test, epochs=1, batch_size=2, learning_rate=1e-3, device="cpu",
+    run = cl.run_classifier(kind, model, train, test, ClassifierRecipe(epochs=1, batch_size=2, learning_rate=1e-3),
+                            device="cpu",
                             progress=False, hyperparameters={"note": "tiny"})
     assert len(run.history.train_loss) == 1 and math.isfinite(run.history.train_loss[0])
     assert set(run.scores) == set(cl.SCORE_LABELS)
@@ -191,8 +193,9 @@ def test_every_classifier_learns_a_separable_case(separable, kind, options, epoc
     set_seed(0)
     train, test = separable
     model = cl.build_classifier(kind, num_classes=2, **options)
-    run = cl.run_classifier(kind, model, train, test, epochs=epochs, batch_size=4, learning_rate=learning_rate,
-                            device="cpu", progress=False)
+    run = cl.run_classifier(kind, model, train, test,
+                            ClassifierRecipe(epochs=epochs, batch_size=4, learning_rate=learning_rate), device="cpu",
+                            progress=False)
     normal = test.table["y"].to_numpy() == 0
     assert cl.id_accuracy(run.test_logits[normal], run.test_classes[normal]) == 1.0
     floors = ("mahalanobis", "knn_cosine") + (("1-softmax", "neg_log_prob") if kind != "resnet50_baseline" else ())
@@ -207,7 +210,8 @@ def test_resnet50_baseline_trains_only_its_head(tiny_inputs):
     assert not model.weights_loaded
     backbone = {k: v.clone() for k, v in model.backbone.state_dict().items()}
     head = {k: v.clone() for k, v in model.head.state_dict().items()}
-    run = cl.run_classifier("r50", model, train, test, epochs=20, batch_size=4, learning_rate=1e-2, device="cpu",
+    run = cl.run_classifier("r50", model, train, test, ClassifierRecipe(epochs=20, batch_size=4, learning_rate=1e-2),
+                            device="cpu",
                             progress=False)
     assert all(torch.equal(v, model.backbone.state_dict()[k]) for k, v in backbone.items())
     assert not torch.equal(head["weight"], model.head.weight)
@@ -239,16 +243,20 @@ def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
 
 def test_classifier_recipes_match_the_report_and_the_notebooks_take_them_whole():
     report = profiles.CLASSIFIER_TRAINING["dcase"]
-    assert (report["resnet50"]["epochs"], report["resnet50"]["batch_size"], report["resnet50"]["learning_rate"]) == (10, 32, 1e-3)
-    assert (report["stgramnet"]["epochs"], report["stgramnet"]["batch_size"], report["stgramnet"]["learning_rate"]) == (10, 4, 1e-4)
-    assert (report["sepstgramnet"]["epochs"], report["sepstgramnet"]["batch_size"],
-            report["sepstgramnet"]["learning_rate"]) == (9, 4, 1e-3)
+    team42 = {"resnet50": (10, 32, 1e-3), "stgramnet": (10, 4, 1e-4), "sepstgramnet": (9, 4, 1e-3)}  # Table I
+    for name, (epochs, batch_size, learning_rate) in team42.items():
+        recipe = report[name]
+        assert (recipe.epochs, recipe.batch_size, recipe.learning_rate) == (epochs, batch_size, learning_rate)
+        assert recipe.pretrained and not recipe.cosine_decay and recipe.crop_frames == 0 and recipe.label_smoothing == 0
     recipe = profiles.classifier_recipe("dcase", "05", EPOCHS=None, batch_size=8, LEARNING_RATE=1)
-    assert recipe["epochs"] == 10 and recipe["batch_size"] == 8 and recipe["learning_rate"] == 1.0
-    assert set(recipe) == set(profiles.RECIPE_DEFAULTS) and recipe["pretrained"] is True
-    assert profiles.classifier_recipe("course", "04")["crop_frames"] == 0  # whole clips unless the profile says so
+    assert recipe.epochs == 10 and recipe.batch_size == 8 and recipe.learning_rate == 1.0
+    assert isinstance(recipe.learning_rate, float) and recipe.pretrained is True
+    assert report["stgramnet"].batch_size == 4  # replace() made a copy
+    assert profiles.classifier_recipe("course", "04").crop_frames == 0  # whole clips unless the profile says so
     with pytest.raises(ValueError, match="EPOCH.*not a training option.*epochs"):
         profiles.classifier_recipe("course", "05", EPOCH=3)
+    line = profiles.describe_recipe("course", "05", profiles.classifier_recipe("course", "05", epochs=3))
+    assert "epochs 3 (set by hand)" in line and "batch_size 16," in line and "label_smoothing 0.1" in line
     notebooks = {path.name[:2]: path for path in list_notebooks() if path.name[:2] in profiles.CLASSIFIER_NOTEBOOKS}
     if not notebooks:
         pytest.skip("notebooks 04-06 do not exist yet")
@@ -256,7 +264,7 @@ def test_classifier_recipes_match_the_report_and_the_notebooks_take_them_whole()
 
     for number, path in notebooks.items():
         declared = papermill.inspect_notebook(str(path))
-        for name in profiles.classifier_recipe("course", number):
+        for name in profiles.classifier_recipe("course", number).options():
             if name.upper() in declared:  # a recipe option a notebook exposes defaults to its PROFILE's value
                 assert declared[name.upper()]["default"] == "None", f"{path.name}: {name.upper()} must default to None"
         assert "classifier_recipe(PROFILE" in path.read_text(), f"{path.name} does not read its PROFILE's recipe"
@@ -298,8 +306,9 @@ def test_crop_training_label_smoothing_curves_and_rescore_from_the_checkpoint(tm
     train, test = separable
     set_seed(0)
     model = cl.build_classifier("stgramnet", num_classes=2)
-    run = cl.run_classifier("STgramNet (CE)", model, train, test, epochs=4, batch_size=4, learning_rate=1e-3,
-                            crop_frames=8, cosine_decay=True, label_smoothing=0.2, device="cpu", progress=False,
+    run = cl.run_classifier("STgramNet (CE)", model, train, test,
+                            ClassifierRecipe(epochs=4, batch_size=4, learning_rate=1e-3, crop_frames=8, cosine_decay=True, label_smoothing=0.2),
+                            device="cpu", progress=False,
                             heldout=train)
     assert [m["epoch"] for m in run.history.epoch_metrics] == [1, 2, 3, 4]
     assert all(0.0 <= m["heldout_id_accuracy"] <= 1.0 for m in run.history.epoch_metrics)
@@ -319,8 +328,9 @@ def test_rescore_scores_new_clips_like_the_run(tmp_path, separable):
     test_from_files = cl.load_clip_inputs(table, cache_dir=None, device="cpu")
     set_seed(0)
     model = cl.build_classifier("stgramnet", num_classes=2)
-    run = cl.run_classifier("STgramNet (CE)", model, train, test_from_files, epochs=2, batch_size=4,
-                            learning_rate=1e-3, crop_frames=8, device="cpu", progress=False)
+    run = cl.run_classifier("STgramNet (CE)", model, train, test_from_files,
+                            ClassifierRecipe(epochs=2, batch_size=4, learning_rate=1e-3, crop_frames=8), device="cpu",
+                            progress=False)
     again = cl.rescore(cl.save_classifier(tmp_path / "net.pt", run), table, cache_dir=None, device="cpu")
     assert again.history.seconds == pytest.approx(run.history.seconds)
     assert sorted(again.scores) == sorted(run.scores)
@@ -366,8 +376,9 @@ def test_a_plain_module_trains_and_scores_through_run_classifier(separable):
     assert logits.shape == (3, 2) and embedding.shape == (3, 8)
     assert wrapped.loss({"logmel": torch.zeros(3, 128, 20), "label": torch.tensor([0, 1, 0])}).shape == ()
     assert as_classifier(wrapped, 2) is wrapped  # already a classifier: unchanged
-    run = cl.run_classifier("tiny CNN", tiny_cnn, train, test, epochs=3, batch_size=4, learning_rate=1e-2,
-                            crop_frames=8, device="cpu", progress=False)
+    run = cl.run_classifier("tiny CNN", tiny_cnn, train, test,
+                            ClassifierRecipe(epochs=3, batch_size=4, learning_rate=1e-2, crop_frames=8), device="cpu",
+                            progress=False)
     assert isinstance(run.model, PlainClassifier) and run.model.module is tiny_cnn
     assert set(run.scores) == {"1-softmax", "neg_log_prob", "mahalanobis", "knn_cosine"}
     assert run.test_embeddings.shape == (len(test), 8) and np.isfinite(run.test_logits).all()
@@ -378,6 +389,7 @@ def test_a_plain_module_trains_and_scores_through_run_classifier(separable):
     # a module on the waveform: random crops cut matching waveforms with the adapter's hop_length
     wave_net = nn.Sequential(nn.Conv1d(1, 4, 64, stride=32), nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten())
     on_waves = as_classifier(nn.Sequential(nn.Unflatten(1, (1, -1)), wave_net), num_classes=2, inputs="wave")
-    run = cl.run_classifier("wave CNN", on_waves, train, test, epochs=1, batch_size=4, learning_rate=1e-3,
-                            crop_frames=8, device="cpu", progress=False)
+    run = cl.run_classifier("wave CNN", on_waves, train, test,
+                            ClassifierRecipe(epochs=1, batch_size=4, learning_rate=1e-3, crop_frames=8), device="cpu",
+                            progress=False)
     assert run.test_embeddings.shape == (len(test), 4)

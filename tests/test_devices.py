@@ -13,6 +13,7 @@ from torch import nn
 
 from asd_utils import ae_pipeline, classifiers, devices, scoring, training
 from asd_utils.devices import model_on, same_state, state_snapshot
+from asd_utils.recipes import ClassifierRecipe, TrainingRecipe
 
 FAKE_GPU = torch.device("cuda", 0)  # a device object can exist without a GPU; nothing is ever sent to it here
 
@@ -92,8 +93,8 @@ def test_fit_and_reconstruction_scores_return_the_model_where_it_was(fake_gpu):
     model = Tracked(TinyAE(dim=8 * 5))
     log_mels = np.random.default_rng(0).normal(size=(3, 8, 12)).astype(np.float32)
     source = training.StackedFrames(log_mels, frames=5)
-    training.fit(model, source, lambda net, batch: net.reconstruction_error(batch[0]).mean(), epochs=1,
-                 batch_size=8, device="cuda", progress=False)
+    training.fit(model, source, lambda net, batch: net.reconstruction_error(batch[0]).mean(),
+                 TrainingRecipe(epochs=1, batch_size=8), device="cuda", progress=False)
     assert model.location == torch.device("cpu") and FAKE_GPU in model.moves
     scores = scoring.reconstruction_scores(model, log_mels, frames=5, device="cuda")
     assert scores.shape == (3,) and model.location == torch.device("cpu")
@@ -109,8 +110,9 @@ def test_a_classifier_run_ends_with_the_model_on_the_cpu(fake_gpu):
     inputs = classifiers.ClipInputs(table, None, logmels)
     embedder = MeanBandEmbedder(n_mels=16)
     model = Tracked(classifiers.as_classifier(embedder, 2, n_mels=16))
-    run = classifiers.run_classifier("tiny", model, inputs, inputs, epochs=1, batch_size=2, learning_rate=1e-3,
-                                     device="cuda", progress=False)
+    run = classifiers.run_classifier("tiny", model, inputs, inputs,
+                                     ClassifierRecipe(epochs=1, batch_size=2, learning_rate=1e-3), device="cuda",
+                                     progress=False)
     assert run.model.location == torch.device("cpu") and FAKE_GPU in run.model.moves
 
 

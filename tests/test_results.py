@@ -198,8 +198,8 @@ def test_literature_tables_come_from_the_one_table():
     report = profiles.CLASSIFIER_TRAINING["dcase"]  # the dcase profile trains as Team 42 did
     for key, model in zip(("resnet50", "stgramnet", "sepstgramnet"), table_i.index):
         settings = report[key]
-        assert table_i.loc[model, "training"] == (f"epochs {settings['epochs']}, batch {settings['batch_size']}, "
-                                                  f"lr {settings['learning_rate']:.0e}".replace("e-0", "e-"))
+        assert table_i.loc[model, "training"] == (f"epochs {settings.epochs}, batch {settings.batch_size}, "
+                                                  f"lr {settings.learning_rate:.0e}".replace("e-0", "e-"))
     per_id = literature.literature_per_id()
     assert per_id.index.tolist() == ["Baseline (VAE)", "+BatchNorm", "+Dropout", "DCASE AE (Sequential)",
                                      "official DCASE 2020 baseline"]

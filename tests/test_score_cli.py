@@ -21,6 +21,7 @@ from asd_utils.features import LogMelParams, log_mel_dataset
 from asd_utils.metrics import evaluate_scores
 from asd_utils.profiles import SynthSizes
 from asd_utils.submission import KAGGLE_FILE_NAME, score_main
+from asd_utils.recipes import ClassifierRecipe, TrainingRecipe
 
 SIZES = SynthSizes(dev_train=(6, 6, 6), dev_test_normal=(3, 3, 3), dev_test_anomaly=(3, 3, 3),
                    eval_train=(6, 6, 6), eval_test_normal=(3, 3, 3), eval_test_anomaly=(3, 3, 3), duration_s=2.0)
@@ -43,10 +44,11 @@ def mini(tmp_path_factory):
         logmels = log_mel_dataset(train["path"], PARAMS, cache_dir=cache, device="cpu")
         test_logmels = log_mel_dataset(test["path"], PARAMS, cache_dir=cache, device="cpu")
         groups = ae_pipeline.machine_groups(train["machine_id"])
-        run = ae_pipeline.train_autoencoders("dcase_ae", logmels, train["machine_id"], groups, epochs=1,
-                                             batch_size=64, learning_rate=1e-3, test_logmels=test_logmels,
+        run = ae_pipeline.train_autoencoders("dcase_ae", logmels, train["machine_id"], groups,
+                                             TrainingRecipe(epochs=1, batch_size=64, learning_rate=1e-3),
+                                             test_logmels=test_logmels,
                                              test_ids=test["machine_id"], device="cpu")
-        hyper = ae_pipeline.autoencoder_hyperparameters("dcase_ae", {"epochs": 1}, feature_params=PARAMS,
+        hyper = ae_pipeline.autoencoder_hyperparameters("dcase_ae", TrainingRecipe(epochs=1), feature_params=PARAMS,
                                                         n_models=len(groups))
         path = ae_pipeline.save_autoencoders(base / f"ae_{dataset}.pt", "dcase_ae", run, PARAMS, hyper)
         models[dataset] = {"path": path, "run": run, "test": test}
@@ -147,8 +149,9 @@ def test_classifier_checkpoint_scores_with_recorded_or_chosen_score(mini, tmp_pa
                                         device="cpu")
     torch.manual_seed(0)
     model = classifiers.build_classifier("stgramnet", num_classes=3, params=PARAMS)
-    run = classifiers.run_classifier("STgramNet (CE)", model, train, test, epochs=1, batch_size=6,
-                                     learning_rate=1e-3, device="cpu", progress=False,
+    run = classifiers.run_classifier("STgramNet (CE)", model, train, test,
+                                     ClassifierRecipe(epochs=1, batch_size=6, learning_rate=1e-3), device="cpu",
+                                     progress=False,
                                      hyperparameters={"score": "knn_cosine"})
     path = classifiers.save_classifier(tmp_path / "stgramnet.pt", run, PARAMS)
     scored = {}

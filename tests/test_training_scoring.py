@@ -7,6 +7,7 @@ from asd_utils.scoring import (classifier_scores, knn_cosine_scores, mahalanobis
                                reconstruction_scores, softmax_scores)
 from asd_utils.models import count_parameters
 from asd_utils.training import StackedFrames, TensorBatches, fit
+from asd_utils.recipes import TrainingRecipe
 
 
 class TinyAE(torch.nn.Module):
@@ -44,20 +45,22 @@ def test_fit_lowers_the_loss_is_seeded_and_validates():
     for _ in range(2):
         torch.manual_seed(0)
         model = TinyAE()
-        history = fit(model, StackedFrames(log_mels), mse_loss, epochs=15, batch_size=16, learning_rate=1e-2,
-                      val_fraction=0.25, device="cpu", seed=3, progress=False)
+        history = fit(model, StackedFrames(log_mels), mse_loss,
+                      TrainingRecipe(epochs=15, batch_size=16, learning_rate=1e-2), val_fraction=0.25, device="cpu",
+                      seed=3, progress=False)
         runs.append(history)
     assert runs[0].train_loss[-1] < 0.8 * runs[0].train_loss[0]
     assert len(runs[0].val_loss) == 15 and runs[0].seconds > 0
     assert runs[0].train_loss == runs[1].train_loss  # same seed, same batches, same numbers
     with pytest.raises(ValueError, match="batch_size"):
-        fit(TinyAE(), StackedFrames(log_mels), mse_loss, epochs=1, batch_size=0, progress=False)
+        fit(TinyAE(), StackedFrames(log_mels), mse_loss, TrainingRecipe(epochs=1, batch_size=0), progress=False)
 
 
 def test_fit_can_train_only_some_parameters():
     model = TinyAE()
     frozen = model.net[0].weight.detach().clone()
-    fit(model, StackedFrames(np.ones((2, 8, 10), np.float32)), mse_loss, epochs=2, batch_size=4, device="cpu",
+    fit(model, StackedFrames(np.ones((2, 8, 10), np.float32)), mse_loss, TrainingRecipe(epochs=2, batch_size=4),
+        device="cpu",
         parameters=model.net[2].parameters(), progress=False)
     assert torch.equal(model.net[0].weight, frozen)
     assert count_parameters(model) == 40 * 4 + 4 + 4 * 40 + 40
