@@ -7,7 +7,7 @@ One way of doing each thing::
     log-mels [clips, n_mels, T] -> standardisation_stats (per mel band, training clips only)
                                 -> StackedFrames (5-frame vectors, built per batch)
                                 -> train_autoencoder (asd_utils.training.fit, the model's own loss)
-    per machine id              -> train_autoencoders -> run {"groups": {group: {...}}, "scores", "seconds"}
+    per machine id              -> train_autoencoders -> AutoencoderRun (one AutoencoderGroup per group, scores)
     clip scores                 -> asd_utils.scoring.reconstruction_scores (mean vector MSE), clip_scores (any rule)
     checkpoints                 -> save_autoencoders / load_autoencoders (format "asd_course.autoencoder.v1")
 
@@ -24,7 +24,7 @@ Introduced in: notebooks/03_autoencoder_baselines.ipynb (reused by 07_results_an
 """
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -99,6 +99,34 @@ def train_autoencoder(key: str | None, logmels, recipe: TrainingRecipe, *, frame
     return model, history, mean, std
 
 
+@dataclass
+class AutoencoderGroup:
+    """One trained model of a run: the model (on CPU, eval mode), its :class:`asd_utils.training.TrainingHistory`, the
+    per-band standardisation (``mean``/``std`` ``[n_mels]``, ``None`` without) and the machine ids it was trained on.
+    """
+
+    model: torch.nn.Module
+    history: TrainingHistory
+    mean: np.ndarray | None
+    std: np.ndarray | None
+    machine_ids: list[str]
+
+
+@dataclass
+class AutoencoderRun:
+    """Everything :func:`train_autoencoders` produced: the model's ``name`` and ``key``, the ``recipe`` it trained
+    with, one :class:`AutoencoderGroup` per group, the test clips' mean reconstruction errors (``scores``, NaN
+    without test clips) and the training time in ``seconds`` (the fields a :class:`asd_utils.classifiers.ClassifierRun`
+    has under the same names)."""
+
+    name: str
+    key: str
+    recipe: TrainingRecipe
+    groups: dict[str, AutoencoderGroup]
+    scores: np.ndarray
+    seconds: float = 0.0
+
+
 def machine_groups(machine_ids, per_id: bool = True) -> dict[str, list[str]]:
     """``{group: [machine ids]}``: one group per id (``per_id``, the DCASE rule) or one group ``"all_ids"``."""
     ids = sorted({str(m) for m in machine_ids})
@@ -110,22 +138,19 @@ def machine_groups(machine_ids, per_id: bool = True) -> dict[str, list[str]]:
 def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, list[str]], recipe: TrainingRecipe, *,
                        test_logmels=None, test_ids=None, frames: int = 5, standardize: bool = True, seed: int = 0,
                        val_fraction: float = 0.1, device="auto", progress: bool = False,
-                       name: str | None = None) -> dict:
+                       name: str | None = None) -> AutoencoderRun:
     """Train one ``key`` model per group (see :func:`machine_groups`) with ``recipe`` and score the test clips of its
     ids.
 
     ``train_ids``/``test_ids`` give the machine id of each clip of ``train_logmels``/``test_logmels``
-    (``[clips, n_mels, T]``). Returns the run dictionary of notebook 03::
-
-        {"groups": {group: {"model" (on CPU, eval mode), "history", "mean", "std", "machine_ids"}},
-         "scores": [n_test] mean reconstruction errors (NaN without test clips), "seconds": training time}
+    (``[clips, n_mels, T]``). Returns the :class:`AutoencoderRun`.
     """
     name = name or MODEL_SPECS[check_model_keys([key])[0]][0]
     device = as_device(device)
     train_ids = np.asarray(train_ids).astype(str)
     test_ids = None if test_ids is None else np.asarray(test_ids).astype(str)
     n_test = 0 if test_logmels is None else len(test_logmels)
-    run = {"groups": {}, "scores": np.full(n_test, np.nan), "seconds": 0.0}
+    run = AutoencoderRun(name, key, recipe, {}, np.full(n_test, np.nan))
     for group, ids in groups.items():
         train_mask = np.isin(train_ids, list(ids))
         if not train_mask.any():
@@ -136,11 +161,10 @@ def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, lis
         if n_test:
             test_mask = np.isin(test_ids, list(ids))
             if test_mask.any():
-                run["scores"][test_mask] = reconstruction_scores(model, test_logmels[test_mask], frames=frames,
+                run.scores[test_mask] = reconstruction_scores(model, test_logmels[test_mask], frames=frames,
                                                                  mean=mean, std=std, device=device)
-        run["groups"][group] = {"model": model.cpu(), "history": history, "mean": mean, "std": std,
-                                "machine_ids": list(ids)}
-        run["seconds"] += history.seconds
+        run.groups[group] = AutoencoderGroup(model.cpu(), history, mean, std, list(ids))
+        run.seconds += history.seconds
     return run
 
 
@@ -194,7 +218,7 @@ def autoencoder_scores(loaded: dict, logmels, machine_ids, frames: int = 5, devi
 
 
 # ----------------------------------------------------------------------------------------------- checkpoints
-def save_autoencoders(path, key: str, run: dict, feature_params: LogMelParams, hyperparameters: dict) -> Path:
+def save_autoencoders(path, key: str, run: AutoencoderRun, feature_params: LogMelParams, hyperparameters: dict) -> Path:
     """Save every group's model of one run (:func:`train_autoencoders`) and its standardisation statistics.
 
     ``feature_params`` are the log-mel parameters the models were trained with (``frames`` included);
@@ -206,11 +230,11 @@ def save_autoencoders(path, key: str, run: dict, feature_params: LogMelParams, h
         "init_kwargs": {"input_dim": feature_params.n_mels * feature_params.frames, **kwargs},
         "feature_params": asdict(feature_params), "frames": feature_params.frames,
         "hyperparameters": dict(hyperparameters),
-        "groups": {group: {"machine_ids": list(g["machine_ids"]),
-                           "state_dict": {k: v.detach().cpu() for k, v in g["model"].state_dict().items()},
-                           "mean": None if g["mean"] is None else torch.from_numpy(np.asarray(g["mean"])),
-                           "std": None if g["std"] is None else torch.from_numpy(np.asarray(g["std"]))}
-                   for group, g in run["groups"].items()},
+        "groups": {group: {"machine_ids": list(g.machine_ids),
+                           "state_dict": {k: v.detach().cpu() for k, v in g.model.state_dict().items()},
+                           "mean": None if g.mean is None else torch.from_numpy(np.asarray(g.mean)),
+                           "std": None if g.std is None else torch.from_numpy(np.asarray(g.std))}
+                   for group, g in run.groups.items()},
     }
     return write_checkpoint(path, checkpoint)
 

@@ -159,7 +159,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     Mahalanobis). Returns ``(scores [n], info)`` with ``info`` = ``{"kind", "model", "score", "machine_ids"}``.
     Errors name the file: no such file, not a course checkpoint, ids the model was not trained on.
     """
-    from . import ae_pipeline, classifiers
+    from . import ae_pipeline, classifier_inputs, classifiers
     from .checkpoints import AUTOENCODER_FORMAT, feature_params, read_checkpoint
     from .data import require_machine_ids
     from .features import log_mel_dataset
@@ -177,7 +177,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
         return scores, {"kind": "autoencoder", "model": checkpoint["name"], "score": "reconstruction",
                         "machine_ids": sorted(loaded)}
     classes = list(checkpoint["classes"])
-    require_machine_ids(classes, classifiers.MIN_CLASSES, f"the classifier in {display_path(checkpoint_path)}")
+    require_machine_ids(classes, classifier_inputs.MIN_CLASSES, f"the classifier in {display_path(checkpoint_path)}")
     _check_ids(classes, clip_ids, f"classifier in {display_path(checkpoint_path)}")
     score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
     if score not in SCORE_CHOICES:

@@ -38,6 +38,7 @@ def worker(key: str, clips: int, batch_size: int, epochs: int, device_name: str)
     import pandas as pd
     import torch
 
+    from asd_utils import classifier_inputs as ci
     from asd_utils import classifiers as cl
     from asd_utils.features import log_mel
     from asd_utils.utils import resolve_device, set_seed
@@ -50,12 +51,12 @@ def worker(key: str, clips: int, batch_size: int, epochs: int, device_name: str)
     waves = (0.01 * rng.standard_normal((clips, 160000))).astype(np.float32)
     table = pd.DataFrame({"machine_id": [f"id_0{2 * (i % 3)}" for i in range(clips)], "y": 0.0,
                           "file_name": [f"{i}.wav" for i in range(clips)], "path": [f"{i}.wav" for i in range(clips)]})
-    inputs = cl.ClipInputs(table, waves, log_mel(waves))
-    mapping = cl.class_mapping(table["machine_id"])
-    classes = cl.class_indices(table["machine_id"], mapping)
-    norm = cl.logmel_stats(inputs.logmels)
+    inputs = ci.ClipInputs(table, waves, log_mel(waves))
+    mapping = ci.class_mapping(table["machine_id"])
+    classes = ci.class_indices(table["machine_id"], mapping)
+    norm = ci.logmel_stats(inputs.logmels)
     model = cl.build_classifier(kind, num_classes=len(mapping), **options)
-    warm = cl.ClipInputs(table[:batch_size], waves[:batch_size], inputs.logmels[:batch_size])
+    warm = ci.ClipInputs(table[:batch_size], waves[:batch_size], inputs.logmels[:batch_size])
     recipe = ClassifierRecipe(epochs=1, batch_size=batch_size, learning_rate=1e-4)
     cl.train_classifier(model, warm, classes[:batch_size], norm, recipe, device=device, progress=False)  # warm-up step
     if device.type == "cuda":

@@ -26,7 +26,8 @@ Usage: ``.venv/bin/python benchmarks/bench_data_size.py --data-root data/synthet
 --ablate``. Eq. 1 varies a lot from one training run to the next; compare sizes over several runs
 (``bench_seeds.py --train-seed``) before reading a difference as an effect of size.
 ``benchmarks/results/data_size_real_seed0.csv`` is the summary of ``--train-per-id 0 --label-smoothing 0 --ablate``
-on the seed-0 real-size data (notebook 07 and the README read it); ``data_size_seed0.csv`` of ``--train-per-id 100``;
+on the seed-0 real-size data (notebook 07 and the README read it); ``data_size_real_seed1.csv`` of ``--train-per-id
+--label-smoothing 0`` (plain cross-entropy only) on seed 1's; ``data_size_seed0.csv`` of ``--train-per-id 100``;
 ``label_smoothing_course.csv`` of ``--data-root data/synthetic_course[_seedN] --train-per-id 0 --label-smoothing 0
 --results-csv benchmarks/results/label_smoothing_course.csv`` for seeds 0-2 (the course's size, where "all per id" is
 the course recipe itself).
@@ -48,7 +49,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_seeds  # noqa: E402
 from asd_utils import slider_sound  # noqa: E402
-from asd_utils.classifiers import class_indices, load_clip_inputs, predict  # noqa: E402
+from asd_utils.classifiers import predict  # noqa: E402
+from asd_utils.classifier_inputs import class_indices, load_clip_inputs  # noqa: E402
 from asd_utils.scoring import p_own_id  # noqa: E402
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores  # noqa: E402

@@ -41,8 +41,8 @@ def one_run(folder: str, epochs: int) -> dict:
                                          TrainingRecipe(epochs=epochs, batch_size=256, learning_rate=1e-3),
                                          test_logmels=test_logmels,
                                          test_ids=test["machine_id"], device="cpu")
-    return {"threads": torch.get_num_threads(), "mean_auc": evaluate_scores(test, run["scores"])["mean_auc"],
-            "first_score": repr(float(run["scores"][0]))}
+    return {"threads": torch.get_num_threads(), "mean_auc": evaluate_scores(test, run.scores)["mean_auc"],
+            "first_score": repr(float(run.scores[0]))}
 
 
 def main() -> int:

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from asd_utils import profiles  # noqa: E402
 from asd_utils.ae_pipeline import clip_scores, train_autoencoders  # noqa: E402
-from asd_utils.classifiers import (build_classifier, class_mapping, load_clip_inputs, run_classifier,  # noqa: E402
-                                   split_training_clips)
+from asd_utils.classifiers import build_classifier, run_classifier  # noqa: E402
+from asd_utils.classifier_inputs import class_mapping, load_clip_inputs, split_training_clips  # noqa: E402
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores, fault_type_auc  # noqa: E402
 from asd_utils.scoring import mean_spectrum_scores  # noqa: E402
@@ -82,12 +82,12 @@ def autoencoder_rows(train: pd.DataFrame, test: pd.DataFrame, train_lm, test_lm)
     run = train_autoencoders("dcase_ae", train_lm, train["machine_id"], groups, settings, test_logmels=test_lm,
                              test_ids=test["machine_id"])
     p95 = np.full(len(test), np.nan)
-    for group, entry in run["groups"].items():
+    for group, entry in run.groups.items():
         mask = (test["machine_id"] == group).to_numpy()
-        p95[mask] = clip_scores(entry["model"], test_lm[mask], entry["mean"], entry["std"],
+        p95[mask] = clip_scores(entry.model, test_lm[mask], entry.mean, entry.std,
                                 lambda e: float(np.percentile(e, 95)))
-    extra = {"train_s": run["seconds"]}
-    return _rows("DCASE AE", "mean error", test, run["scores"], extra) + _rows("DCASE AE", "p95 error", test, p95, extra)
+    extra = {"train_s": run.seconds}
+    return _rows("DCASE AE", "mean error", test, run.scores, extra) + _rows("DCASE AE", "p95 error", test, p95, extra)
 
 
 def train_course_classifier(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int,

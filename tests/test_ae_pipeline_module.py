@@ -107,12 +107,13 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
     run = ae_pipeline.train_autoencoders("batchnorm", train, train_ids, groups,
                                          TrainingRecipe(epochs=1, batch_size=32, learning_rate=1e-3), test_logmels=test,
                                          test_ids=test_ids, device="cpu")
-    assert sorted(run["groups"]) == ["id_01", "id_03"] and run["seconds"] > 0
-    assert np.isfinite(run["scores"]).all() and run["scores"][4:].min() > run["scores"][2:4].max()  # 10 dB louder
-    g = run["groups"]["id_03"]
-    assert g["machine_ids"] == ["id_03"] and not g["model"].training
-    assert np.allclose(ae_pipeline.clip_scores(g["model"], test[2:], g["mean"], g["std"], np.mean),
-                       run["scores"][2:], rtol=1e-5)
+    assert sorted(run.groups) == ["id_01", "id_03"] and run.seconds > 0
+    assert (run.name, run.key, run.recipe.batch_size) == ("+BatchNorm", "batchnorm", 32)  # as a ClassifierRun names them
+    assert np.isfinite(run.scores).all() and run.scores[4:].min() > run.scores[2:4].max()  # 10 dB louder
+    g = run.groups["id_03"]
+    assert g.machine_ids == ["id_03"] and not g.model.training
+    assert np.allclose(ae_pipeline.clip_scores(g.model, test[2:], g.mean, g.std, np.mean),
+                       run.scores[2:], rtol=1e-5)
 
     params = LogMelParams(n_mels=16)
     hyper = ae_pipeline.autoencoder_hyperparameters("batchnorm", TrainingRecipe(epochs=1, batch_size=32), feature_params=params,
@@ -126,7 +127,7 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
     loaded = ae_pipeline.load_autoencoders(path)
     assert sorted(loaded) == ["id_01", "id_03"]
     again = ae_pipeline.autoencoder_scores(loaded, test, test_ids, frames=5)
-    assert np.allclose(again, run["scores"], rtol=1e-5)
+    assert np.allclose(again, run.scores, rtol=1e-5)
     with pytest.raises(ValueError, match="trained on id_01, id_03 and cannot score clips of id_05"):
         ae_pipeline.autoencoder_scores(loaded, test[:1], ["id_05"])
 
@@ -167,11 +168,11 @@ def test_notebook_03_checkpoints_round_trip_for_every_recipe(tmp_path, key, per_
         ae_pipeline.save_autoencoders(tmp_path / f"{key}.pt", key, run, PARAMS, hyper))
     assert sorted(loaded) == ["id_00", "id_02"]
     for mid, (model, mean, std) in loaded.items():
-        trained = run["groups"][mid if per_id else "all_ids"]
+        trained = run.groups[mid if per_id else "all_ids"]
         assert type(model) is ae_pipeline.MODEL_SPECS[key][1] and not model.training
         assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
-                                                     trained["model"].state_dict().values()))
+                                                     trained.model.state_dict().values()))
         assert (mean is None) == (not standardize) and (std is None) == (not standardize)
         if standardize:
-            np.testing.assert_array_equal(mean, trained["mean"])
-    np.testing.assert_allclose(ae_pipeline.autoencoder_scores(loaded, test, test_ids), run["scores"], rtol=1e-6)
+            np.testing.assert_array_equal(mean, trained.mean)
+    np.testing.assert_allclose(ae_pipeline.autoencoder_scores(loaded, test, test_ids), run.scores, rtol=1e-6)

@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 
+from asd_utils import classifier_inputs as ci
 from asd_utils import classifiers as cl
 from asd_utils import profiles
 from asd_utils.data import dataset_table, select
@@ -31,7 +32,7 @@ def _inputs(machine_ids, labels=None, seconds=10.0, waves=True):
     table = pd.DataFrame({"path": [f"clip{i}.wav" for i in range(len(machine_ids))],
                           "file_name": [f"clip{i}.wav" for i in range(len(machine_ids))],
                           "machine_id": list(machine_ids), "y": labels})
-    return cl.ClipInputs(table, wave if waves else None, log_mel(wave))
+    return ci.ClipInputs(table, wave if waves else None, log_mel(wave))
 
 
 @pytest.mark.parametrize("kind, options, dim", [("stgramnet", {}, 512), ("sepstgramnet", {"hidden": 64}, 64),
@@ -40,24 +41,24 @@ def test_predict_shapes_for_a_10_second_clip(kind, options, dim):
     inputs = _inputs(["id_00", "id_02"])
     assert inputs.logmels.shape == (2, 128, 313)
     model = cl.build_classifier(kind, num_classes=3, **options)
-    logits, embeddings = cl.predict(model, inputs, cl.logmel_stats(inputs.logmels), device="cpu")
+    logits, embeddings = cl.predict(model, inputs, ci.logmel_stats(inputs.logmels), device="cpu")
     assert logits.shape == (2, 3) and embeddings.shape == (2, dim)
     assert np.isfinite(logits).all() and np.isfinite(embeddings).all()
 
 
 def test_classes_are_the_ids_present_in_the_training_data(tmp_path):
-    assert cl.class_mapping(["id_04", "id_00", "id_02", "id_00"]) == {"id_00": 0, "id_02": 1, "id_04": 2}
-    assert cl.class_mapping(["id_05", "id_01", "id_03"]) == {"id_01": 0, "id_03": 1, "id_05": 2}
-    four = cl.class_mapping(["id_06", "id_00", "id_04", "id_02"])  # the real dev data has four slider ids
+    assert ci.class_mapping(["id_04", "id_00", "id_02", "id_00"]) == {"id_00": 0, "id_02": 1, "id_04": 2}
+    assert ci.class_mapping(["id_05", "id_01", "id_03"]) == {"id_01": 0, "id_03": 1, "id_05": 2}
+    four = ci.class_mapping(["id_06", "id_00", "id_04", "id_02"])  # the real dev data has four slider ids
     assert list(four.items()) == [("id_00", 0), ("id_02", 1), ("id_04", 2), ("id_06", 3)]
-    np.testing.assert_array_equal(cl.class_indices(["id_04", "id_00"], four), [2, 0])
+    np.testing.assert_array_equal(ci.class_indices(["id_04", "id_00"], four), [2, 0])
     with pytest.raises(ValueError, match="id_01"):
-        cl.class_indices(["id_01"], four)
+        ci.class_indices(["id_01"], four)
     table = dataset_table(make_layout(tmp_path, n_train=2, n_test=1))
-    assert cl.class_mapping(select(table, "dev", "train")["machine_id"]) == {"id_00": 0, "id_02": 1}
+    assert ci.class_mapping(select(table, "dev", "train")["machine_id"]) == {"id_00": 0, "id_02": 1}
     # one id: p(id) = 1 for every clip and every softmax AUC 0.5, so it is refused before any training
     with pytest.raises(DatasetError, match=r"at least 2 machine ids, got 1 \(id_01\)"):
-        cl.class_mapping(select(table, "eval", "train")["machine_id"])
+        ci.class_mapping(select(table, "eval", "train")["machine_id"])
     with pytest.raises(DatasetError, match="num_classes=1"):
         cl.build_classifier("stgramnet", num_classes=1)
 
@@ -65,10 +66,10 @@ def test_classes_are_the_ids_present_in_the_training_data(tmp_path):
 def test_subsample_per_id_is_seeded_and_capped():
     table = pd.DataFrame({"path": [f"{m}_{i}" for m in ("id_00", "id_02") for i in range(10)],
                           "machine_id": ["id_00"] * 10 + ["id_02"] * 10})
-    a, b = cl.subsample_per_id(table, 3, seed=1), cl.subsample_per_id(table, 3, seed=1)
+    a, b = ci.subsample_per_id(table, 3, seed=1), ci.subsample_per_id(table, 3, seed=1)
     assert a.groupby("machine_id").size().tolist() == [3, 3]
     pd.testing.assert_frame_equal(a, b)
-    assert len(cl.subsample_per_id(table, 0)) == 20 and len(cl.subsample_per_id(table, 50)) == 20
+    assert len(ci.subsample_per_id(table, 0)) == 20 and len(ci.subsample_per_id(table, 50)) == 20
 
 
 class _FixedLogits(MachineIdClassifier):
@@ -92,9 +93,9 @@ def test_eq1_and_neg_log_prob_on_known_logits_through_the_pipeline():
     known = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0], [0.0, 40.0]])
     logmels = np.zeros((4, 8, 5), dtype=np.float32)
     logmels[np.arange(4), np.arange(4), 0] = 10.0
-    test = cl.ClipInputs(pd.DataFrame({"file_name": list("abcd"), "machine_id": ["id_00", "id_00", "id_02", "id_02"],
+    test = ci.ClipInputs(pd.DataFrame({"file_name": list("abcd"), "machine_id": ["id_00", "id_00", "id_02", "id_02"],
                                        "y": [0.0, 1.0, 0.0, 1.0]}), None, logmels)
-    train = cl.ClipInputs(test.table.copy(), None, logmels.copy())
+    train = ci.ClipInputs(test.table.copy(), None, logmels.copy())
     run = cl.run_classifier("fixed", _FixedLogits(known), train, test,
                             ClassifierRecipe(epochs=0, batch_size=2, learning_rate=1e-3), device="cpu", progress=False)
     np.testing.assert_allclose(run.test_logits, known, atol=1e-6)
@@ -114,7 +115,7 @@ def tiny_inputs(tmp_path_factory):
     """Training and test ClipInputs of a miniature DCASE layout: dev ids 00 and 02, 3 training and 2 + 2 test clips
     per id, 0.5 s long (log-mels of 128 x 16, the smallest a ResNet takes)."""
     table = dataset_table(make_layout(tmp_path_factory.mktemp("tiny_layout"), n_train=3, n_test=2, seconds=0.5))
-    return tuple(cl.load_clip_inputs(select(table, "dev", split), LogMelParams(), cache_dir=None, device="cpu")
+    return tuple(ci.load_clip_inputs(select(table, "dev", split), LogMelParams(), cache_dir=None, device="cpu")
                  for split in ("train", "test"))
 
 
@@ -172,7 +173,7 @@ def _tone_inputs(rows, seed, n_samples=8000, sr=16000):
     names = [f"clip{i}.wav" for i in range(len(rows))]
     table = pd.DataFrame({"path": names, "file_name": names, "machine_id": [m for m, _ in rows],
                           "y": [float(a) for _, a in rows]})
-    return cl.ClipInputs(table, waves, log_mel(waves))
+    return ci.ClipInputs(table, waves, log_mel(waves))
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +229,7 @@ def test_resnet50_baseline_trains_only_its_head(tiny_inputs):
 def test_precise_batchnorm_uses_exact_averages_and_leaves_weights_alone():
     set_seed(0)
     inputs = _inputs(["id_00", "id_02"] * 3, seconds=1.0)
-    norm = cl.logmel_stats(inputs.logmels)
+    norm = ci.logmel_stats(inputs.logmels)
     model = cl.build_classifier("stgramnet", num_classes=2)
     weights = {k: v.clone() for k, v in model.named_parameters()}
     seen = []
@@ -274,13 +275,13 @@ def test_level_free_inputs_make_every_classifier_blind_to_the_clip_gain():
     """The recipe's level-free input: a clip recorded 6 dB louder gets the same logits and embedding (the log-mel
     loses its mean level; the Tgram's per-channel normalisation over time removes a gain of the waveform)."""
     inputs = _inputs(["id_00", "id_02"])
-    louder = cl.ClipInputs(inputs.table, inputs.waves * 2.0, inputs.logmels + 20 * math.log10(2.0))
-    np.testing.assert_allclose(cl.level_free(louder.logmels), cl.level_free(inputs.logmels), atol=1e-4)
-    assert cl.logmel_stats(louder.logmels) == pytest.approx(cl.logmel_stats(inputs.logmels), abs=1e-4)
+    louder = ci.ClipInputs(inputs.table, inputs.waves * 2.0, inputs.logmels + 20 * math.log10(2.0))
+    np.testing.assert_allclose(ci.level_free(louder.logmels), ci.level_free(inputs.logmels), atol=1e-4)
+    assert ci.logmel_stats(louder.logmels) == pytest.approx(ci.logmel_stats(inputs.logmels), abs=1e-4)
     for kind, options in (("stgramnet", {}), ("sepstgramnet", {"hidden": 32}), ("resnet50_baseline", {"pretrained": False})):
         set_seed(0)
         model = cl.build_classifier(kind, num_classes=2, **options)
-        norm = cl.logmel_stats(inputs.logmels)
+        norm = ci.logmel_stats(inputs.logmels)
         (logits, emb), (logits2, emb2) = (cl.predict(model, x, norm, device="cpu") for x in (inputs, louder))
         # (up to the epsilon of the Tgram's normalisation, which matters for very quiet clips)
         np.testing.assert_allclose(logits2, logits, rtol=0.02, atol=0.01, err_msg=kind)
@@ -290,13 +291,13 @@ def test_level_free_inputs_make_every_classifier_blind_to_the_clip_gain():
 def test_split_training_clips_holds_out_per_id_and_keeps_the_rest():
     reference = pd.DataFrame({"path": [f"{m}_{i}.wav" for m in ("id_00", "id_01") for i in range(10)],
                               "machine_id": ["id_00"] * 10 + ["id_01"] * 10})
-    train, heldout = cl.split_training_clips(reference, n_train_per_id=0, heldout_per_id=3, seed=1)
+    train, heldout = ci.split_training_clips(reference, n_train_per_id=0, heldout_per_id=3, seed=1)
     assert heldout.groupby("machine_id").size().to_dict() == {"id_00": 3, "id_01": 3}
     assert train.groupby("machine_id").size().to_dict() == {"id_00": 7, "id_01": 7}
     assert not set(train["path"]) & set(heldout["path"])
-    again = cl.split_training_clips(reference, 0, 3, seed=1)
+    again = ci.split_training_clips(reference, 0, 3, seed=1)
     assert again[1]["path"].tolist() == heldout["path"].tolist()  # seeded
-    train4, none = cl.split_training_clips(reference, n_train_per_id=4, heldout_per_id=0)
+    train4, none = ci.split_training_clips(reference, n_train_per_id=4, heldout_per_id=0)
     assert len(none) == 0 and train4.groupby("machine_id").size().to_dict() == {"id_00": 4, "id_01": 4}
 
 
@@ -325,7 +326,7 @@ def test_rescore_scores_new_clips_like_the_run(tmp_path, separable):
         paths.append(str(tmp_path / f"clip{i}.wav"))
         sf.write(paths[-1], wave, 16000, subtype="FLOAT")
     table = test.table.assign(path=paths)
-    test_from_files = cl.load_clip_inputs(table, cache_dir=None, device="cpu")
+    test_from_files = ci.load_clip_inputs(table, cache_dir=None, device="cpu")
     set_seed(0)
     model = cl.build_classifier("stgramnet", num_classes=2)
     run = cl.run_classifier("STgramNet (CE)", model, train, test_from_files,

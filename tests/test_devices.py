@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from asd_utils import ae_pipeline, classifiers, devices, scoring, training
+from asd_utils import ae_pipeline, classifier_inputs, classifiers, devices, scoring, training
 from asd_utils.devices import model_on, same_state, state_snapshot
 from asd_utils.recipes import ClassifierRecipe, TrainingRecipe
 
@@ -107,7 +107,7 @@ def test_a_classifier_run_ends_with_the_model_on_the_cpu(fake_gpu):
     logmels = rng.normal(size=(4, 16, 20)).astype(np.float32)
     table = pd.DataFrame({"path": [f"c{i}.wav" for i in range(4)], "file_name": [f"c{i}.wav" for i in range(4)],
                           "machine_id": ["id_00", "id_00", "id_02", "id_02"], "y": [0.0] * 4})
-    inputs = classifiers.ClipInputs(table, None, logmels)
+    inputs = classifier_inputs.ClipInputs(table, None, logmels)
     embedder = MeanBandEmbedder(n_mels=16)
     model = Tracked(classifiers.as_classifier(embedder, 2, n_mels=16))
     run = classifiers.run_classifier("tiny", model, inputs, inputs,

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
-from asd_utils import ae_pipeline, classifiers
+from asd_utils import ae_pipeline, classifier_inputs, classifiers
 from asd_utils.cli import main as cli_main
 from asd_utils.data import dataset_table, select
 from asd_utils.features import LogMelParams, log_mel_dataset
@@ -74,9 +74,9 @@ def test_autoencoder_checkpoint_scores_eval_clips_and_submission(mini, tmp_path,
     assert list(kaggle.columns) == ["file_name", "anomaly_score"] and len(kaggle) == 18
     # the command's scores are those of the trained models, and its metrics those of the ground truth
     test = mini["models"]["eval"]["test"]
-    expected = dict(zip(test["file_name"], mini["models"]["eval"]["run"]["scores"]))
+    expected = dict(zip(test["file_name"], mini["models"]["eval"]["run"].scores))
     assert np.allclose(kaggle["anomaly_score"], [expected[name] for name in kaggle["file_name"]], rtol=1e-5)
-    metrics = evaluate_scores(test, mini["models"]["eval"]["run"]["scores"])
+    metrics = evaluate_scores(test, mini["models"]["eval"]["run"].scores)
     assert "scored against" in stdout and "eval_data_list.csv" in stdout
     assert f"{'mean':12s} {metrics['mean_auc']:7.3f} {metrics['mean_pauc']:7.3f}" in stdout
     assert f"{metrics['per_id']['id_05']['auc']:7.3f}" in stdout
@@ -89,7 +89,7 @@ def test_dev_dataset_is_scored_with_labels_from_file_names(mini, tmp_path, capsy
     assert cli_main(["score", *args]) == 0
     stdout = capsys.readouterr().out
     assert "labels in the development file names" in stdout
-    metrics = evaluate_scores(mini["models"]["dev"]["test"], mini["models"]["dev"]["run"]["scores"])
+    metrics = evaluate_scores(mini["models"]["dev"]["test"], mini["models"]["dev"]["run"].scores)
     assert f"{'pooled AUC':12s} {metrics['pooled_auc']:7.3f}" in stdout
     assert len(list(out.glob("anomaly_score_slider_id_0*.csv"))) == 3
 
@@ -143,9 +143,9 @@ def test_notebook_03_checkpoint_format_loads(mini):
 
 def test_classifier_checkpoint_scores_with_recorded_or_chosen_score(mini, tmp_path, capsys):
     table = mini["table"]
-    train = classifiers.load_clip_inputs(select(table, dataset="eval", split="train"), PARAMS, cache_dir=mini["cache"],
+    train = classifier_inputs.load_clip_inputs(select(table, dataset="eval", split="train"), PARAMS, cache_dir=mini["cache"],
                                          device="cpu")
-    test = classifiers.load_clip_inputs(select(table, dataset="eval", split="test"), PARAMS, cache_dir=mini["cache"],
+    test = classifier_inputs.load_clip_inputs(select(table, dataset="eval", split="test"), PARAMS, cache_dir=mini["cache"],
                                         device="cpu")
     torch.manual_seed(0)
     model = classifiers.build_classifier("stgramnet", num_classes=3, params=PARAMS)
