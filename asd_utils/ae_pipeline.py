@@ -74,7 +74,8 @@ def standardisation_stats(logmels) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_autoencoder(key: str | None, logmels, recipe: TrainingRecipe, *, frames: int = 5, standardize: bool = True,
-                      input_dim: int | None = None, model=None, seed: int = 0, val_fraction: float = 0.1, device="auto", progress: bool = False,
+                      input_dim: int | None = None, model=None, seed: int = 0, val_fraction: float = 0.1,
+                      device="auto", progress: bool = False,
                       desc: str = "training") -> tuple[torch.nn.Module, TrainingHistory, np.ndarray | None,
                                                        np.ndarray | None]:
     """Train ``MODEL_SPECS[key]`` (or ``model``) on ``[clips, n_mels, T]`` log-mels as ``recipe`` says (a

@@ -383,8 +383,8 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, recipe
     ref_logits, ref_emb = predict(model, reference, norm, device, embeddings=frozen if reference is train else None)
     ref_classes = class_indices(reference.table["machine_id"], mapping)
     test_logits, test_emb = predict(model, test, norm, device)
-    hyper = {**(hyperparameters or {}), **recipe.as_dict(), "n_train_clips": len(train), "n_reference_clips": len(reference), "precise_bn": precise_bn,
-             "classes": sorted(mapping, key=mapping.get)}
+    hyper = {**(hyperparameters or {}), **recipe.as_dict(), "n_train_clips": len(train),
+             "n_reference_clips": len(reference), "precise_bn": precise_bn, "classes": sorted(mapping, key=mapping.get)}
     run = ClassifierRun(name, model, mapping, norm, history, hyper, reference.table, test.table,
                         ref_logits, ref_emb, test_logits, test_emb)
     run.scores = classifier_scores(test_logits, test_emb, test_classes, ref_emb, ref_classes)
