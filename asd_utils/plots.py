@@ -1,4 +1,4 @@
-"""Shared figures of the course: clip counts, waveforms, band envelopes, log-mel images, per-id score histograms,
+"""Shared figures of the course: clip counts, waveforms, log-mel images, per-id score histograms,
 ROC curves and score distributions, and the classifiers' saturation and confusion plots.
 
 Every ``plot_*`` helper draws into a matplotlib ``Axes`` (pass ``ax``, or a new figure is made) and returns that
@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .metrics import auc_pauc
-from .levels import band_envelope_db  # noqa: F401 - notebook 01 draws band envelopes from here
 
 if TYPE_CHECKING:  # for the annotations only; classifiers imports torch
     from .classifiers import ClassifierRun

@@ -52,8 +52,9 @@ import pandas as pd
 import soundfile as sf
 
 from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, default_root_of, synth_sizes
-from .slider_sound import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params,
-                           machine_id_number, machine_params, render_clip, stable_hash)
+from .slider_machines import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params, machine_id_number,
+                              machine_params, stable_hash)
+from .slider_sound import render_clip
 from .data import DatasetError, blocking_file, check_root, dataset_table
 from .levels import TRAINING_FREE_SCORES, clip_statistics, training_free_scores
 from .paths import check_disk_space, folder_lock, path_component, size_text

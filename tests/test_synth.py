@@ -1,4 +1,4 @@
-"""Tests of the synthetic slide-rail generator (asd_utils.synth + asd_utils.slider_sound); ~30 s on 2 CPU cores."""
+"""Tests of the synthetic slide-rail generator (asd_utils.synth, slider_machines, slider_sound); ~30 s on 2 CPU cores."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from asd_utils import slider_sound, synth
+from asd_utils import slider_machines, synth
 from asd_utils.profiles import SynthSizes, synth_sizes
 from asd_utils.data import DatasetError
 from asd_utils.synth import clip_statistics, generate_dataset, synth_main, synthesize_clip
@@ -74,7 +74,7 @@ def test_metadata_columns_order_and_label_balance(tiny):
     assert list(on_disk["path"]) == sorted(_wavs(root)) == list(table["path"])
     normal, anomaly = on_disk[on_disk.label == "normal"], on_disk[on_disk.label == "anomaly"]
     assert (normal.anomaly_type == "none").all() and (normal.severity == 0).all()
-    assert anomaly.anomaly_type.isin(slider_sound.FAULT_TYPES).all()
+    assert anomaly.anomaly_type.isin(slider_machines.FAULT_TYPES).all()
     assert ((anomaly.severity > 0) & (anomaly.severity <= 1)).all()
     assert on_disk.snr_db.between(-10, 10).all() and on_disk.stroke_period_s.between(1.5, 3.0).all()
     counts = on_disk.groupby(["machine_id", "split", "label"]).size().to_dict()
@@ -88,8 +88,8 @@ def test_metadata_columns_order_and_label_balance(tiny):
 
 
 def test_fault_types_are_balanced_thirds():
-    types = [slider_sound.default_anomaly_type(0, "slider", "id_04", i) for i in range(30)]
-    assert all(sorted(types[k:k + 3]) == sorted(slider_sound.FAULT_TYPES) for k in range(0, 30, 3))
+    types = [slider_machines.default_anomaly_type(0, "slider", "id_04", i) for i in range(30)]
+    assert all(sorted(types[k:k + 3]) == sorted(slider_machines.FAULT_TYPES) for k in range(0, 30, 3))
     assert len({tuple(types[k:k + 3]) for k in range(0, 30, 3)}) > 1  # the order inside blocks is shuffled
 
 
@@ -182,14 +182,14 @@ def test_highband_envelope_quasi_stationary_for_normal_not_for_strong_faults(tin
     normal = [clip_statistics(sf.read(str(root / p))[0])["highband_env_std_db"]
               for p in table[table.label == "normal"].path.iloc[::4]]
     assert max(normal) < 4.5  # strokes and rail-joint ticks modulate the band (real normal clips: 2-5 dB)
-    for fault in slider_sound.FAULT_TYPES:
+    for fault in slider_machines.FAULT_TYPES:
         strong = [clip_statistics(synthesize_clip(mid, "anomaly", fault, 1.0, index=i)[0])["highband_env_std_db"]
                   for mid in ("id_00", "id_02") for i in range(2)]
         assert np.mean(strong) > np.mean(normal), fault  # more, but (rail joints tick too) not a giveaway
 
 
 def test_loose_belt_moves_the_mesh_line():
-    machine = slider_sound.machine_params("slider", "id_00")
+    machine = slider_machines.machine_params("slider", "id_00")
 
     def peak_hz(wave):
         frames = np.lib.stride_tricks.sliding_window_view(wave, 8192)[::4096] * np.hanning(8192)
@@ -206,7 +206,7 @@ def test_loose_belt_moves_the_mesh_line():
 
 def test_machine_ids_differ_by_a_few_percent_and_ignore_the_seed():
     for ids in (("id_00", "id_02", "id_04"), ("id_01", "id_03", "id_05")):
-        params = [slider_sound.machine_params("slider", mid) for mid in ids]
+        params = [slider_machines.machine_params("slider", mid) for mid in ids]
         for attr in ("motor_hz", "mesh_hz"):  # close machines of one model: 1.5-7 % apart
             values = sorted(getattr(p, attr) for p in params)
             ratios = [b / a - 1 for a, b in zip(values, values[1:])]
@@ -218,7 +218,7 @@ def test_machine_ids_differ_by_a_few_percent_and_ignore_the_seed():
     assert not np.array_equal(wave_a, wave_b)
     # the machine a clip is drawn from depends on the id only: recomputed (not the lru_cached object), under any
     # global random state, and the same for clips of two dataset seeds
-    uncached = slider_sound.machine_params.__wrapped__
+    uncached = slider_machines.machine_params.__wrapped__
     np.random.seed(123)
     fresh = uncached("slider", "id_00")
     np.random.seed(456)
