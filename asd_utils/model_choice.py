@@ -6,29 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model_registry import (AUTOENCODERS, CLASSIFIER_CLASS_NAMES, CLASSIFIER_RECIPES, SCORE_LABELS, autoencoder_key,
-                             split_model_name)
+from .model_registry import (AE_NOTEBOOK, AUTOENCODERS, CLASSIFIER_CLASS_NAMES, CLASSIFIERS, SCORE_LABELS,
+                             autoencoder_key, split_model_name)
 
-AE_NOTEBOOK = "03_autoencoder_baselines"
 _KIND_OF_CLASS = {class_name: kind for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
 
 
 def classifier_key(metrics: dict) -> str:
-    """The :data:`CLASSIFIER_RECIPES` key of a classifier's dev result, from the hyper-parameters its notebook
-    recorded (``model``: the class name, ``head``: ``"softmax"`` or ``"arcface"``)."""
+    """The :data:`asd_utils.model_registry.CLASSIFIERS` key of a classifier's dev result, from the hyper-parameters
+    its notebook recorded (``model``: the class name, ``head``: ``"softmax"`` or ``"arcface"``)."""
     hyper = metrics["hyperparameters"]
-    recipe = (_KIND_OF_CLASS[hyper["model"]], hyper.get("head", "softmax"))
-    return next(key for key, (kind, head, _, _) in CLASSIFIER_RECIPES.items() if (kind, head) == recipe)
+    network = (_KIND_OF_CLASS[hyper["model"]], hyper.get("head", "softmax"))
+    return next(key for key, spec in CLASSIFIERS.items() if (spec.kind, spec.head) == network)
 
 
 @dataclass
 class ModelChoice:
     """What notebook 07 retrains on the evaluation ids, and why: an autoencoder (``ae_key`` of
-    :data:`asd_utils.model_registry.AUTOENCODERS`) and a classifier (``classifier`` of :data:`CLASSIFIER_RECIPES`) with
-    one score (``score`` of :data:`asd_utils.model_registry.SCORE_LABELS`). ``*_dev_name``: the development result each
-    was chosen by (None when there is none); ``left_out``: networks with dev results that ``candidates`` excluded;
-    ``within_one_se``: for ``"autoencoder"`` and ``"classifier"``, the dev results the one-standard-error rule chose
-    among (empty without standard errors)."""
+    :data:`asd_utils.model_registry.AUTOENCODERS`) and a classifier (``classifier`` of
+    :data:`asd_utils.model_registry.CLASSIFIERS`) with one score (``score`` of
+    :data:`asd_utils.model_registry.SCORE_LABELS`). ``*_dev_name``: the development result each was chosen by (None
+    when there is none); ``left_out``: networks with dev results that ``candidates`` excluded; ``within_one_se``: for
+    ``"autoencoder"`` and ``"classifier"``, the dev results the one-standard-error rule chose among (empty without
+    standard errors)."""
 
     ae_key: str
     ae_reason: str
@@ -49,7 +49,7 @@ class ModelChoice:
         """The classifier's name: its dev notebook's (e.g. ``"ResNet50 (random features)"``), else the recipe's."""
         if self.classifier_dev_name is not None:
             return split_model_name(self.classifier_dev_name)[0]
-        return CLASSIFIER_RECIPES[self.classifier][3]
+        return CLASSIFIERS[self.classifier].name
 
 
 def _best(results: dict) -> str:
@@ -79,8 +79,8 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
 
     ``dev_metrics``: ``{model name: metrics.json entry + "notebook": its stem}`` of notebooks 03-06. ``"auto"`` picks
     the best of notebook 03 (autoencoder) and the best (network, score) of 04-06 among ``candidates`` (``"all"`` or
-    comma-separated :data:`CLASSIFIER_RECIPES` keys; ``score`` other than ``"auto"`` restricts the scores). With
-    ``standard_errors`` (``{model name: standard error of its dev mean AUC}``, e.g. from
+    comma-separated :data:`asd_utils.model_registry.CLASSIFIERS` keys; ``score`` other than ``"auto"`` restricts the
+    scores). With ``standard_errors`` (``{model name: standard error of its dev mean AUC}``, e.g. from
     :func:`asd_utils.metrics.bootstrap_mean_auc`), "best" follows the one-standard-error rule: the smallest model
     among those within one standard error of the best (a difference smaller than the noise is no reason to pay for a
     bigger model). A named ``ae_model``/``classifier`` is taken as is (the classifier's score: ``score``, else
@@ -103,10 +103,10 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     else:
         ae_key, ae_reason = "dcase_ae", "default: notebook 03's results are missing"
 
-    allowed = list(CLASSIFIER_RECIPES) if candidates == "all" else [k.strip() for k in candidates.split(",") if k.strip()]
-    unknown = [key for key in allowed + ([classifier] if classifier != "auto" else []) if key not in CLASSIFIER_RECIPES]
+    allowed = list(CLASSIFIERS) if candidates == "all" else [k.strip() for k in candidates.split(",") if k.strip()]
+    unknown = [key for key in allowed + ([classifier] if classifier != "auto" else []) if key not in CLASSIFIERS]
     if unknown:
-        raise ValueError(f"unknown classifier(s) {unknown}; expected some of {list(CLASSIFIER_RECIPES)}")
+        raise ValueError(f"unknown classifier(s) {unknown}; expected some of {list(CLASSIFIERS)}")
     if score != "auto" and score not in SCORE_LABELS:
         raise ValueError(f"unknown score {score!r}; expected 'auto' or one of {list(SCORE_LABELS)}")
     recipe_of = {n: (classifier_key(m), split_model_name(n)[1]) for n, m in cls_results.items()}

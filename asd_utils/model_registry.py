@@ -7,6 +7,8 @@ modules turn these entries into classes: :data:`asd_utils.ae_pipeline.MODEL_SPEC
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: autoencoder key -> (name in tables and files, class name in asd_utils.models, constructor options);
 #: the keys of profiles.AE_TRAINING
 AUTOENCODERS: dict[str, tuple[str, str, dict]] = {
@@ -16,25 +18,47 @@ AUTOENCODERS: dict[str, tuple[str, str, dict]] = {
     "dcase_ae": ("DCASE AE (Sequential)", "DcaseBaselineAE", {"hidden": 128, "bottleneck": 8}),
 }
 
+#: the notebook that trains and compares the autoencoders on the development ids
+AE_NOTEBOOK = "03_autoencoder_baselines"
+
+
+@dataclass(frozen=True)
+class ClassifierSpec:
+    """One machine-id classifier of the course, as the notebooks, notebook 07's choice and the checkpoints name it.
+
+    ``kind``: the :func:`asd_utils.classifiers.build_classifier` kind, ``class_name`` its class in
+    :mod:`asd_utils.models`, ``head`` ``"softmax"`` or ``"arcface"``; ``recipe``: its key in
+    :data:`asd_utils.profiles.CLASSIFIER_TRAINING` (one training recipe per model and profile); ``notebook``: the
+    notebook that trains it on the development ids and saves it as ``models/<checkpoint>`` there.
+    """
+
+    name: str
+    kind: str
+    class_name: str
+    head: str
+    recipe: str
+    notebook: str
+    checkpoint: str
+
+
+#: notebook 07's CLASSIFIER values -> the classifier
+CLASSIFIERS = {
+    "resnet50": ClassifierSpec("ResNet50", "resnet50_baseline", "ResNet50Baseline", "softmax", "resnet50",
+                               "04_resnet_baseline", "resnet50_baseline.pt"),
+    "stgramnet": ClassifierSpec("STgramNet (CE)", "stgramnet", "STgramNet", "softmax", "stgramnet", "05_stgramnet",
+                                "stgramnet_ce.pt"),
+    "stgramnet_arcface": ClassifierSpec("STgramNet (ArcFace)", "stgramnet", "STgramNet", "arcface", "stgramnet",
+                                        "05_stgramnet", "stgramnet_arcface.pt"),
+    "sepstgramnet": ClassifierSpec("SepSTgramNet (CE)", "sepstgramnet", "SepSTgramNet", "softmax", "sepstgramnet",
+                                   "06_sepstgramnet", "sepstgramnet.pt"),
+}
+
 #: build_classifier kind -> class name in asd_utils.models
-CLASSIFIER_CLASS_NAMES = {"resnet50_baseline": "ResNet50Baseline", "stgramnet": "STgramNet",
-                          "sepstgramnet": "SepSTgramNet"}
+CLASSIFIER_CLASS_NAMES = {spec.kind: spec.class_name for spec in CLASSIFIERS.values()}
 
 #: score key of asd_utils.scoring.classifier_scores -> the name used in tables and metrics.json
 SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahalanobis": "Mahalanobis",
                 "knn_cosine": "kNN cosine"}
-
-#: notebook 07's CLASSIFIER values -> (build_classifier kind, head, CLASSIFIER_TRAINING key, default network name)
-CLASSIFIER_RECIPES = {
-    "resnet50": ("resnet50_baseline", "softmax", "resnet50", "ResNet50"),
-    "stgramnet": ("stgramnet", "softmax", "stgramnet", "STgramNet (CE)"),
-    "stgramnet_arcface": ("stgramnet", "arcface", "stgramnet", "STgramNet (ArcFace)"),
-    "sepstgramnet": ("sepstgramnet", "softmax", "sepstgramnet", "SepSTgramNet (CE)"),
-}
-
-#: the checkpoint file each development notebook saves under models/ (notebook 07 reuses it)
-CLASSIFIER_CHECKPOINTS = {"resnet50": "resnet50_baseline.pt", "stgramnet": "stgramnet_ce.pt",
-                          "stgramnet_arcface": "stgramnet_arcface.pt", "sepstgramnet": "sepstgramnet.pt"}
 
 
 def autoencoder_key(name: str) -> str:

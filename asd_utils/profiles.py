@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .model_registry import CLASSIFIERS
 from .recipes import ClassifierRecipe, TrainingRecipe
 
 PROFILE_NAMES = ("tiny", "course", "dcase")
@@ -122,7 +123,8 @@ def notebook_parameters(profile: str, notebook_stem: str) -> dict:
 # Adam at 1e-3 with a cosine decay to 0, label smoothing 0.1, 10 epochs for every network (notebook 05 explains each
 # choice, notebook 06 section 7 why not more epochs). `tiny` only checks that the code runs.
 # n_train_per_id = 0 uses every training clip; crop_frames = 0 whole clips (asd_utils.recipes.ClassifierRecipe).
-CLASSIFIER_NOTEBOOKS = {"04": "resnet50", "05": "stgramnet", "06": "sepstgramnet"}
+#: classifier notebook ("04") -> the recipe key of the networks it trains (asd_utils.model_registry.CLASSIFIERS)
+CLASSIFIER_NOTEBOOKS = {spec.notebook[:2]: spec.recipe for spec in CLASSIFIERS.values()}
 _TINY = ClassifierRecipe(n_train_per_id=4, epochs=1, batch_size=4, learning_rate=1e-3)
 _COURSE_STGRAM = ClassifierRecipe(epochs=10, batch_size=16, learning_rate=1e-3, crop_frames=64, cosine_decay=True,
                                   label_smoothing=0.1)

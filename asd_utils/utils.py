@@ -155,6 +155,18 @@ def show_code(obj) -> None:
     print(source)
 
 
+def answered(number: int, *answers) -> bool:
+    """Whether exercise ``number`` has every answer filled in; if not, says so (the notebooks' exercise checks call
+    this first, so an exercise left as ``None`` prints "not answered yet" instead of failing).
+
+    Introduced in: notebooks/03_autoencoder_baselines.ipynb
+    """
+    if any(answer is None for answer in answers):
+        print(f"Exercise {number}: not answered yet")
+        return False
+    return True
+
+
 def progress_bars_wanted() -> bool:
     """Whether to show progress bars: not when the environment sets ``TQDM_DISABLE`` (headless runs: papermill,
     nbval). tqdm's notebook bars ignore that variable by themselves, so every bar asks here first."""

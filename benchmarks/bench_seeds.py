@@ -36,7 +36,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asd_utils import profiles  # noqa: E402
+from asd_utils import model_registry, profiles  # noqa: E402
 from asd_utils.ae_pipeline import clip_scores, train_autoencoders  # noqa: E402
 from asd_utils.classifiers import build_classifier, run_classifier  # noqa: E402
 from asd_utils.classifier_inputs import class_mapping, load_clip_inputs, split_training_clips  # noqa: E402
@@ -48,8 +48,7 @@ from asd_utils.synth import generate_dataset, training_free_scores  # noqa: E402
 from asd_utils.utils import set_seed, write_text_atomic  # noqa: E402
 
 HELDOUT_PER_ID = 8  # normal training clips per id that notebooks 05/06 keep out of training (training curves)
-CLASSIFIERS = {"resnet50": ("resnet50_baseline", "ResNet50"), "stgramnet": ("stgramnet", "STgramNet (CE)"),
-               "sepstgramnet": ("sepstgramnet", "SepSTgramNet (CE)")}
+CLASSIFIERS = ("resnet50", "stgramnet", "sepstgramnet")  # the networks trained here (asd_utils.model_registry keys)
 
 
 def _rows(model: str, score: str, table: pd.DataFrame, scores, extra: dict | None = None) -> list[dict]:
@@ -97,8 +96,9 @@ def train_course_classifier(name: str, train: pd.DataFrame, test: pd.DataFrame, 
     (``build_classifier``'s signature) makes the network, so a benchmark can train a variant of it; ``changes``
     replace recipe options (``epochs=3``, ``n_train_per_id=100``, ``label_smoothing=0.0``)."""
     train_seed = seed if train_seed is None else train_seed
-    kind, label = CLASSIFIERS[name]
-    recipe = profiles.classifier_recipe("course", {m: n for n, m in profiles.CLASSIFIER_NOTEBOOKS.items()}[name], **changes)
+    spec = model_registry.CLASSIFIERS[name]
+    kind, label = spec.kind, spec.name
+    recipe = profiles.CLASSIFIER_TRAINING["course"][spec.recipe].replace(**changes)
     options = {"pretrained": recipe.pretrained} if kind == "resnet50_baseline" else {}
     needs_waves = kind != "resnet50_baseline"
     reference = load_clip_inputs(train, waves=needs_waves)

@@ -267,10 +267,16 @@ def test_driving_and_reading_results_import_no_torch():
 
 def test_registry_matches_the_model_classes():
     from asd_utils import ae_pipeline, classifiers, model_registry, models
+    from asd_utils.utils import repo_root
     assert {key: (name, cls.__name__, options) for key, (name, cls, options) in ae_pipeline.MODEL_SPECS.items()} \
         == model_registry.AUTOENCODERS
     assert {kind: cls.__name__ for kind, cls in classifiers.CLASSIFIER_KINDS.items()} \
         == model_registry.CLASSIFIER_CLASS_NAMES
     assert all(isinstance(getattr(models, name), type) for name in model_registry.CLASSIFIER_CLASS_NAMES.values())
-    assert {kind for kind, *_ in model_registry.CLASSIFIER_RECIPES.values()} <= set(classifiers.CLASSIFIER_KINDS)
-    assert set(model_registry.CLASSIFIER_CHECKPOINTS) == set(model_registry.CLASSIFIER_RECIPES)
+    specs = model_registry.CLASSIFIERS.values()
+    assert all(classifiers.CLASSIFIER_KINDS[spec.kind].__name__ == spec.class_name for spec in specs)
+    assert len({spec.checkpoint for spec in specs}) == len(specs)  # one checkpoint file per model
+    for spec in specs:  # each is trained by its notebook, with a recipe of every profile
+        assert (repo_root() / "notebooks" / f"{spec.notebook}.ipynb").is_file(), spec
+        assert all(spec.recipe in recipes for recipes in profiles.CLASSIFIER_TRAINING.values()), spec
+    assert (repo_root() / "notebooks" / f"{model_registry.AE_NOTEBOOK}.ipynb").is_file()

@@ -72,3 +72,9 @@ def test_progress_bars_follow_tqdm_disable(monkeypatch, value, wanted):
     else:
         monkeypatch.setenv("TQDM_DISABLE", value)
     assert utils.progress_bars_wanted() is wanted
+
+
+def test_answered_says_which_exercise_is_left_open(capsys):
+    assert utils.answered(2, 0.5, "a") is True and capsys.readouterr().out == ""
+    assert utils.answered(3, 0.5, None) is False
+    assert capsys.readouterr().out == "Exercise 3: not answered yet\n"
