@@ -1,4 +1,5 @@
-"""Level statistics of one clip, and the anomaly scores that need no training (notebook 01's bar to beat).
+"""Level statistics of one clip (its band envelope and stroke period too), and the anomaly scores that need no training
+(notebook 01's bar to beat).
 
 (Re-exported by :mod:`asd_utils.synth`, where notebooks import them from.)
 
@@ -80,3 +81,18 @@ def training_free_scores(paths) -> pd.DataFrame:
         stats["crest_db"] = stats["peak_dbfs"] - stats["rms_dbfs"]
         rows.append({name: stats[key] for name, key in TRAINING_FREE_SCORES.items()})
     return pd.DataFrame(rows, columns=list(TRAINING_FREE_SCORES))
+
+
+def dominant_period(envelope: np.ndarray, frame_s: float, min_s: float = 1.0, max_s: float = 4.0) -> float:
+    """The lag (seconds) of the highest autocorrelation peak of ``envelope`` between ``min_s`` and ``max_s``.
+
+    Used on a band envelope to measure the stroke period of a slide rail (each reversal makes a dip).
+    Introduced in: notebooks/01_data_exploration.ipynb
+    """
+    x = np.asarray(envelope, dtype=np.float64)
+    x = x - x.mean()
+    acf = np.correlate(x, x, mode="full")[x.size - 1:]
+    lo, hi = int(round(min_s / frame_s)), min(int(round(max_s / frame_s)), x.size - 1)
+    if hi <= lo:
+        raise ValueError(f"envelope of {x.size} frames is too short for lags {min_s}-{max_s} s")
+    return float((lo + int(np.argmax(acf[lo:hi + 1]))) * frame_s)

@@ -104,21 +104,6 @@ def plot_waveform(wave: np.ndarray, sr: int = 16000, ax=None, title: str | None 
     return ax
 
 
-def dominant_period(envelope: np.ndarray, frame_s: float, min_s: float = 1.0, max_s: float = 4.0) -> float:
-    """The lag (seconds) of the highest autocorrelation peak of ``envelope`` between ``min_s`` and ``max_s``.
-
-    Used on a band envelope to measure the stroke period of a slide rail (each reversal makes a dip).
-    Introduced in: notebooks/01_data_exploration.ipynb
-    """
-    x = np.asarray(envelope, dtype=np.float64)
-    x = x - x.mean()
-    acf = np.correlate(x, x, mode="full")[x.size - 1:]
-    lo, hi = int(round(min_s / frame_s)), min(int(round(max_s / frame_s)), x.size - 1)
-    if hi <= lo:
-        raise ValueError(f"envelope of {x.size} frames is too short for lags {min_s}-{max_s} s")
-    return float((lo + int(np.argmax(acf[lo:hi + 1]))) * frame_s)
-
-
 def mel_band_frequencies(n_mels: int = 128, sr: int = 16000, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """Centre frequency in Hz of each band of librosa's (Slaney) mel filterbank, as used by the course front end.
 
