@@ -48,7 +48,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_seeds  # noqa: E402
-from asd_utils import slider_sound  # noqa: E402
+from asd_utils import slider_machines, slider_sound  # noqa: E402
 from asd_utils.classifiers import predict  # noqa: E402
 from asd_utils.classifier_inputs import class_indices, load_clip_inputs  # noqa: E402
 from asd_utils.scoring import p_own_id  # noqa: E402
@@ -74,15 +74,20 @@ ABLATIONS = {
 
 @contextmanager
 def generator_constants(**values):
-    """Set module constants of :mod:`asd_utils.slider_sound` for the duration of the block."""
-    old = {name: getattr(slider_sound, name) for name in values}
-    for name, value in values.items():
-        setattr(slider_sound, name, value)
+    """Set constants of the generator for the duration of the block: in :mod:`asd_utils.slider_machines` and
+    :mod:`asd_utils.slider_sound`, wherever the name is (a constant one imports from the other is set in both)."""
+    targets = [(module, name) for name in values for module in (slider_machines, slider_sound) if name in vars(module)]
+    unknown = set(values) - {name for _, name in targets}
+    if unknown:
+        raise ValueError(f"not constants of asd_utils.slider_machines or asd_utils.slider_sound: {sorted(unknown)}")
+    old = [(module, name, getattr(module, name)) for module, name in targets]
+    for module, name in targets:
+        setattr(module, name, values[name])
     try:
         yield
     finally:
-        for name, value in old.items():
-            setattr(slider_sound, name, value)
+        for module, name, value in old:
+            setattr(module, name, value)
 
 
 def summary_rows(label: str, test: pd.DataFrame, scores: dict, p_own: np.ndarray, extra: dict) -> list[dict]:

@@ -11,7 +11,11 @@ course recipe, as ``bench_seeds.py``; the DCASE AE per dev id; the mean-spectrum
   classifier hardly notices cannot lower its p(own id) when a fault moves it.
 * ``--variants``: re-renders the dev test **anomalous** clips with generator constants changed
   (:data:`VARIANTS`; the normal clips, and so every trained model, stay as they are) and scores them with every
-  model: the dev mean AUC of Eq. 1, Mahalanobis, the DCASE AE, the Gaussian and the best level statistic.
+  model: the dev mean AUC of Eq. 1, Mahalanobis, the DCASE AE, the Gaussian and the level statistics
+  (``as generated`` scores the dataset's own files).
+* ``--generate NAME=VALUE ...``: first writes a dataset of ``--profile`` and ``--seed`` to ``--data-root`` with
+  constants of the generator changed for every clip, normal ones included (a candidate revision of the generator;
+  the constants are kept in ``generator_constants.json`` there and applied to every re-rendering).
 
 Usage: ``.venv/bin/python benchmarks/bench_fault_variants.py --data-root data/synthetic_dcase_seed1 --cues
 --variants as_generated``. Results go to ``--out``/cues.csv and variants.csv (and are printed).
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import tempfile
 import time
@@ -42,7 +47,7 @@ from asd_utils.levels import training_free_scores  # noqa: E402
 from asd_utils.metrics import evaluate_scores  # noqa: E402
 from asd_utils.provenance import synthetic_dataset_info  # noqa: E402
 from asd_utils.scoring import mean_spectrum_scores  # noqa: E402
-from asd_utils.synth import _clip, quantize_pcm16  # noqa: E402
+from asd_utils.synth import _clip, generate_dataset, quantize_pcm16  # noqa: E402
 from asd_utils.utils import resolve_path, write_text_atomic  # noqa: E402
 
 #: id cues of a machine and how to move one for a test: (machine fields scaled, clip fields scaled, factor)
@@ -59,7 +64,19 @@ CUES = {
 }
 
 #: fault variants: generator constants of asd_utils.slider_sound (the anomalies are re-rendered with them)
-VARIANTS = {"as generated": {}}
+_NO_LOUDER_FRICTION = {"WEAR_GAIN_DB": 0.0, "GREASE_BASE_GAIN": 0.0, "GREASE_FRICTION_GAIN": 0.0,
+                       "RAIL_RATTLE_GAIN": 0.0}
+_SHIFTS = ("RAIL_DETUNE", "RAIL_SPEED_DIP", "LOOSE_MESH_SHIFT", "LOOSE_MOTOR_SHIFT", "GREASE_SPEED_DROP")
+_SHIFTS_TWICE = {name: 2 * getattr(slider_sound, name) for name in _SHIFTS}
+VARIANTS = {
+    "as generated": {},
+    "no wear gain": {"WEAR_GAIN_DB": 0.0},
+    "no louder friction": _NO_LOUDER_FRICTION,
+    "no frequency shifts": {name: 0.0 for name in (*_SHIFTS, "LOOSE_FLUTTER", "LOOSE_SLIP_RACE")},
+    "frequency shifts x2": _SHIFTS_TWICE,
+    "no wear gain, shifts x2": {"WEAR_GAIN_DB": 0.0, **_SHIFTS_TWICE},
+    "no louder friction, shifts x2": {**_NO_LOUDER_FRICTION, **_SHIFTS_TWICE},
+}
 
 
 def _moved(value, factor):
@@ -89,6 +106,19 @@ def _render(rows: pd.DataFrame, seed: int, folder: Path, cue: tuple[dict, dict] 
             sf.write(target, quantize_pcm16(slider_sound.render_clip(machine, params)), 16000, subtype="PCM_16")
             out.append({**row.to_dict(), "path": str(target)})
     return pd.DataFrame(out)
+
+
+def generated_dataset(root: Path, profile: str, seed: int, assignments: list[str]) -> None:
+    """Write the dataset of ``profile`` and ``seed`` to ``root`` with the generator constants ``NAME=VALUE`` set
+    (one process: worker processes would not see them); a complete one with the same constants is reused."""
+    constants = {name: json.loads(value) for name, _, value in (a.partition("=") for a in assignments)}
+    record = root / "generator_constants.json"
+    if record.is_file() and json.loads(record.read_text()) != constants:
+        raise SystemExit(f"{root} was generated with other constants ({record.read_text().strip()}): "
+                         "choose another --data-root")
+    with generator_constants(**constants):
+        generate_dataset(root, profile, seed=seed, workers=1, progress=False)
+    write_text_atomic(record, json.dumps(constants))
 
 
 def trained_models(train: pd.DataFrame, test: pd.DataFrame, seed: int, models_dir: Path) -> tuple[Path, Path]:
@@ -141,9 +171,17 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="", help="default: outputs/bench_fault_variants/<data folder>")
     parser.add_argument("--cues", action="store_true", help="move each id cue of the normal test clips")
     parser.add_argument("--variants", nargs="*", default=[], choices=list(VARIANTS))
+    parser.add_argument("--generate", nargs="*", default=None, metavar="NAME=VALUE",
+                        help="write the dataset first, with these generator constants (JSON values)")
+    parser.add_argument("--profile", default="course", help="with --generate: the dataset's clip counts")
+    parser.add_argument("--seed", type=int, default=0, help="with --generate: the generator seed")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     root = resolve_path(args.data_root)
+    if args.generate is not None:
+        generated_dataset(root, args.profile, args.seed, args.generate)
+    record = root / "generator_constants.json"
+    dataset_constants = json.loads(record.read_text()) if record.is_file() else {}
     info = synthetic_dataset_info(root)
     if info is None:
         raise SystemExit(f"{root} is not a dataset written by `python -m asd_utils synth`: its clips are re-rendered")
@@ -164,7 +202,7 @@ def main(argv=None) -> None:
                 started = time.perf_counter()
                 folder = Path(tmp) / name.replace(" ", "_").replace("%", "pc")
                 folder.mkdir()
-                moved = _render(normal, seed, folder, cue=cue)
+                moved = _render(normal, seed, folder, cue=cue, constants=dataset_constants)
                 scores = all_scores(moved, classifier, autoencoders, dev_train, Path(tmp) / "cache")
                 pair = pd.concat([normal, moved.assign(y=1)], ignore_index=True)  # "anomalous" = cue moved
                 rows += auc_rows(name, pair, {k: np.concatenate([base[k], scores[k]]) for k in base})
@@ -178,7 +216,8 @@ def main(argv=None) -> None:
             for name in args.variants:
                 folder = Path(tmp) / name.replace(" ", "_")
                 folder.mkdir()
-                anomalies = _render(test[test["y"] == 1], seed, folder, constants=VARIANTS[name])
+                anomalies = test[test["y"] == 1] if not VARIANTS[name] else _render(
+                    test[test["y"] == 1], seed, folder, constants={**dataset_constants, **VARIANTS[name]})
                 scores = all_scores(anomalies, classifier, autoencoders, dev_train, Path(tmp) / "cache")
                 both = pd.concat([normal, anomalies], ignore_index=True)
                 rows += auc_rows(name, both, {k: np.concatenate([base[k], scores[k]]) for k in base})
