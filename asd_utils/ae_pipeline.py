@@ -44,8 +44,8 @@ from .utils import set_seed
 AE_CLASSES = {"VAE": VAE, "DcaseBaselineAE": DcaseBaselineAE}
 #: model key -> (name in tables and files, class, constructor arguments): asd_utils.model_registry.AUTOENCODERS
 #: with the classes
-MODEL_SPECS: dict[str, tuple[str, type, dict]] = {key: (name, AE_CLASSES[class_name], options)
-                                                 for key, (name, class_name, options) in AUTOENCODERS.items()}
+MODEL_SPECS: dict[str, tuple[str, type, dict]] = {key: (spec.name, AE_CLASSES[spec.class_name], spec.options)
+                                                 for key, spec in AUTOENCODERS.items()}
 ALL_IDS_GROUP = "all_ids"
 
 

@@ -42,7 +42,7 @@ class ModelChoice:
 
     @property
     def ae_name(self) -> str:
-        return AUTOENCODERS[self.ae_key][0]
+        return AUTOENCODERS[self.ae_key].name
 
     @property
     def network(self) -> str:
@@ -127,6 +127,6 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
             reason = "default: no development results of notebooks 04-06 among the candidates"
         left_out = sorted({split_model_name(n)[0] for n in cls_results if recipe_of[n][0] not in allowed})
     return ModelChoice(ae_key, ae_reason, classifier, score, reason,
-                       ae_dev_name=AUTOENCODERS[ae_key][0] if AUTOENCODERS[ae_key][0] in ae_results else None,
+                       ae_dev_name=AUTOENCODERS[ae_key].name if AUTOENCODERS[ae_key].name in ae_results else None,
                        classifier_dev_name=next((n for n in cls_results if recipe_of[n] == (classifier, score)), None),
                        left_out=left_out, within_one_se=within)

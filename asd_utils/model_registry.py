@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: autoencoder key -> (name in tables and files, class name in asd_utils.models, constructor options);
-#: the keys of profiles.AE_TRAINING
-AUTOENCODERS: dict[str, tuple[str, str, dict]] = {
-    "baseline": ("Baseline (VAE)", "VAE", {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3}),
-    "batchnorm": ("+BatchNorm", "VAE", {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}),
-    "dropout": ("+Dropout", "VAE", {"batch_norm": True, "dropout": 0.2, "kl_weight": 1e-3}),
-    "dcase_ae": ("DCASE AE (Sequential)", "DcaseBaselineAE", {"hidden": 128, "bottleneck": 8}),
+@dataclass(frozen=True)
+class AutoencoderSpec:
+    """One autoencoder of the course: its name in tables and files, its class in :mod:`asd_utils.models` and the
+    constructor options; notebook :data:`AE_NOTEBOOK` trains it and saves it as ``models/<key>.pt``."""
+
+    name: str
+    class_name: str
+    options: dict
+
+
+#: autoencoder key (the keys of profiles.AE_TRAINING) -> the autoencoder
+AUTOENCODERS = {
+    "baseline": AutoencoderSpec("Baseline (VAE)", "VAE", {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3}),
+    "batchnorm": AutoencoderSpec("+BatchNorm", "VAE", {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}),
+    "dropout": AutoencoderSpec("+Dropout", "VAE", {"batch_norm": True, "dropout": 0.2, "kl_weight": 1e-3}),
+    "dcase_ae": AutoencoderSpec("DCASE AE (Sequential)", "DcaseBaselineAE", {"hidden": 128, "bottleneck": 8}),
 }
 
 #: the notebook that trains and compares the autoencoders on the development ids
@@ -63,10 +72,10 @@ SCORE_LABELS = {"1-softmax": "1-softmax", "neg_log_prob": "neg log prob", "mahal
 
 def autoencoder_key(name: str) -> str:
     """The key of an autoencoder's name (``"DCASE AE (Sequential)"`` -> ``"dcase_ae"``); keys map to themselves."""
-    for key, (model_name, _, _) in AUTOENCODERS.items():
-        if name in (key, model_name):
+    for key, spec in AUTOENCODERS.items():
+        if name in (key, spec.name):
             return key
-    raise ValueError(f"unknown autoencoder {name!r}; expected one of {[spec[0] for spec in AUTOENCODERS.values()]}")
+    raise ValueError(f"unknown autoencoder {name!r}; expected one of {[spec.name for spec in AUTOENCODERS.values()]}")
 
 
 _SCORE_KEYS = {label: key for key, label in SCORE_LABELS.items()}  # "Mahalanobis" -> "mahalanobis"

@@ -269,7 +269,8 @@ def test_registry_matches_the_model_classes():
     from asd_utils import ae_pipeline, classifiers, model_registry, models
     from asd_utils.utils import repo_root
     assert {key: (name, cls.__name__, options) for key, (name, cls, options) in ae_pipeline.MODEL_SPECS.items()} \
-        == model_registry.AUTOENCODERS
+        == {key: (spec.name, spec.class_name, spec.options) for key, spec in model_registry.AUTOENCODERS.items()}
+    assert set(model_registry.AUTOENCODERS) == set(profiles.AE_TRAINING["course"])  # a recipe for every autoencoder
     assert {kind: cls.__name__ for kind, cls in classifiers.CLASSIFIER_KINDS.items()} \
         == model_registry.CLASSIFIER_CLASS_NAMES
     assert all(isinstance(getattr(models, name), type) for name in model_registry.CLASSIFIER_CLASS_NAMES.values())
