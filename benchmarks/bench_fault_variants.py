@@ -18,7 +18,9 @@ course recipe, as ``bench_seeds.py``; the DCASE AE per dev id; the mean-spectrum
   the constants are kept in ``generator_constants.json`` there and applied to every re-rendering).
 
 Usage: ``.venv/bin/python benchmarks/bench_fault_variants.py --data-root data/synthetic_dcase_seed1 --cues
---variants as_generated``. Results go to ``--out``/cues.csv and variants.csv (and are printed).
+--variants "as generated" "no wear gain" --results-dir benchmarks/results``. Results go to ``--out``/cues.csv and
+variants.csv (and are printed); ``benchmarks/results/id_cues.csv`` and ``fault_variants.csv`` hold the committed
+runs (notebook 07 reads them).
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_seeds  # noqa: E402
 from bench_data_size import generator_constants  # noqa: E402
 from asd_utils import profiles, slider_sound  # noqa: E402
-from asd_utils.ae_pipeline import autoencoder_scores, load_autoencoders, save_autoencoders, train_autoencoders  # noqa: E402
+from asd_utils.ae_pipeline import (autoencoder_scores, load_autoencoders, save_autoencoders,  # noqa: E402
+                                   train_autoencoders)
 from asd_utils.classifiers import rescore, save_classifier  # noqa: E402
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.features import LogMelParams, log_mel_dataset  # noqa: E402
@@ -48,6 +51,7 @@ from asd_utils.metrics import evaluate_scores  # noqa: E402
 from asd_utils.provenance import synthetic_dataset_info  # noqa: E402
 from asd_utils.scoring import mean_spectrum_scores  # noqa: E402
 from asd_utils.synth import _clip, generate_dataset, quantize_pcm16  # noqa: E402
+from asd_utils.readme_tables import merge_rows  # noqa: E402
 from asd_utils.utils import resolve_path, write_text_atomic  # noqa: E402
 
 #: id cues of a machine and how to move one for a test: (machine fields scaled, clip fields scaled, factor)
@@ -147,11 +151,12 @@ def all_scores(table: pd.DataFrame, classifier: Path, autoencoders: dict, dev_tr
     run = rescore(classifier, table, cache_dir=cache_dir, device="cpu")
     logmels = log_mel_dataset(table["path"], cache_dir=cache_dir)
     stats = training_free_scores(table["path"])
+    normal_logmels = log_mel_dataset(dev_train["path"])
     scores = {"STgramNet (CE) · Eq. 1": run.scores["1-softmax"],
               "STgramNet (CE) · Mahalanobis": run.scores["mahalanobis"],
               "DCASE AE · mean error": autoencoder_scores(autoencoders, logmels, table["machine_id"]),
-              "mean-spectrum Gaussian": mean_spectrum_scores(log_mel_dataset(dev_train["path"]), dev_train["machine_id"],
-                                                             logmels, table["machine_id"])}
+              "mean-spectrum Gaussian": mean_spectrum_scores(normal_logmels, dev_train["machine_id"], logmels,
+                                                             table["machine_id"])}
     return {**scores, **{f"level · {name}": stats[name].to_numpy() for name in stats.columns}}
 
 
@@ -162,6 +167,19 @@ def auc_rows(label: str, table: pd.DataFrame, scores: dict) -> list[dict]:
         rows.append({"case": label, "score": name, "mean_auc": result["mean_auc"],
                      **{mid: r["auc"] for mid, r in result["per_id"].items()}})
     return rows
+
+
+def merge_results(folder: str, name: str, rows: list[dict], root: Path, seed: int, dev_train: pd.DataFrame,
+                  constants: dict) -> None:
+    """Merge ``rows`` into ``folder/name`` keyed by the dataset (its folder name) and case, with its seed, the normal
+    training clips of its dev ids and the generator constants it was written with."""
+    if not folder:
+        return
+    path = resolve_path(folder) / name
+    new = pd.DataFrame(rows).assign(data=root.name, seed=seed, n_train_dev=len(dev_train),
+                                    generator_constants=json.dumps(constants) if constants else "")
+    merged = merge_rows(pd.read_csv(path, keep_default_na=False) if path.is_file() else None, new, ["data", "case"])
+    write_text_atomic(path, merged.to_csv(index=False, float_format="%.4f"))
 
 
 def main(argv=None) -> None:
@@ -175,6 +193,8 @@ def main(argv=None) -> None:
                         help="write the dataset first, with these generator constants (JSON values)")
     parser.add_argument("--profile", default="course", help="with --generate: the dataset's clip counts")
     parser.add_argument("--seed", type=int, default=0, help="with --generate: the generator seed")
+    parser.add_argument("--results-dir", default="", help="also merge the results into id_cues.csv and "
+                        "fault_variants.csv there, with the dataset's seed, size and constants (replacing its rows)")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     root = resolve_path(args.data_root)
@@ -209,6 +229,7 @@ def main(argv=None) -> None:
                 print(f"{name} ({time.perf_counter() - started:.0f} s): " + ", ".join(
                     f"{r['score']} {r['mean_auc']:.3f}" for r in rows[-len(base):][:4]), flush=True)
         write_text_atomic(out / "cues.csv", pd.DataFrame(rows).to_csv(index=False, float_format="%.4f"))
+        merge_results(args.results_dir, "id_cues.csv", rows, root, seed, dev_train, dataset_constants)
     if args.variants:
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
@@ -224,6 +245,7 @@ def main(argv=None) -> None:
                 print(f"{name}: " + ", ".join(f"{r['score']} {r['mean_auc']:.3f}" for r in rows[-len(base):][:4]),
                       flush=True)
         write_text_atomic(out / "variants.csv", pd.DataFrame(rows).to_csv(index=False, float_format="%.4f"))
+        merge_results(args.results_dir, "fault_variants.csv", rows, root, seed, dev_train, dataset_constants)
     for name in ("cues.csv", "variants.csv"):
         if (out / name).is_file() and (name != "cues.csv" or args.cues) and (name != "variants.csv" or args.variants):
             with pd.option_context("display.width", 250, "display.max_columns", 30):
