@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class AutoencoderSpec:
     """One autoencoder of the course: its name in tables and files, its class in :mod:`asd_utils.models` and the
