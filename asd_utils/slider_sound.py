@@ -94,6 +94,10 @@ GREASE_BRIGHTEN = 0.1  # spectral tilt of the friction noise flattens by this ex
 GREASE_SQUEAL_AMP = 0.4
 GREASE_MOTOR_GAIN = 0.2  # the motor works harder: louder, with a stronger 2nd harmonic
 GREASE_SPEED_DROP = 0.06  # ... and slower (speed-proportional lines move down)
+# Candidate wear symptoms of every fault, off in the generated datasets (benchmarks/bench_fault_variants.py tries them)
+WEAR_RESONANCE_SCATTER = 0.0  # a loosened structure: each resonance moves up or down at random, by up to this fraction
+WEAR_TONE_JITTER = 0.0  # irregular running: the speed-proportional lines jitter by this relative std (smeared lines)
+WEAR_JITTER_S = 0.03  # ... changing over about this long
 
 # ---- The sound of every machine of the type ------------------------------------------------------------------------
 STROKE_JITTER = 0.004
@@ -174,13 +178,15 @@ def _resonances(f: np.ndarray, centres, qs, gains) -> np.ndarray:
     return out
 
 
-def _friction_spectrum(m: MachineParams, n: int, sr: int, detune: float = 0.0, brighten: float = 0.0) -> np.ndarray:
-    """Amplitude spectrum of the sliding noise: tilt, low cut at 80 Hz, the machine's three resonances."""
+def _friction_spectrum(m: MachineParams, n: int, sr: int, detune=0.0, brighten: float = 0.0) -> np.ndarray:
+    """Amplitude spectrum of the sliding noise: tilt, low cut at 80 Hz, the machine's three resonances (each moved
+    down by ``detune``, one fraction for all or one per resonance)."""
     f = _freqs(n, sr)
     fl = np.maximum(f, 40.0)
     low_cut = 1.0 / np.sqrt(1.0 + np.square(np.square(80.0 / fl)))
     base = np.exp(np.log(fl / 1000.0) * (-(m.friction_tilt - brighten) / 2.0)) * low_cut
-    return base * _resonances(f, [c * (1.0 - detune) for c in m.resonance_hz], m.resonance_q, m.resonance_gain)
+    centres = [c * (1.0 - d) for c, d in zip(m.resonance_hz, np.broadcast_to(detune, len(m.resonance_hz)))]
+    return base * _resonances(f, centres, m.resonance_q, m.resonance_gain)
 
 
 _cached_friction_spectrum = lru_cache(maxsize=16)(_friction_spectrum)
@@ -276,7 +282,7 @@ class _Voice:
     mesh_amp: np.ndarray
     friction_env: np.ndarray
     harmonics: dict
-    detune: float = 0.0  # resonances move down by this fraction
+    detune: float | np.ndarray = 0.0  # resonances move down by this fraction (one for all, or one per resonance)
     brighten: float = 0.0  # the friction tilt flattens by this exponent
 
 
@@ -345,6 +351,17 @@ def _no_grease(m, clip, st: _Strokes, v: _Voice, extra, s: float, rng, sr: int) 
 _FAULTS = {"rail_damage": _rail_damage, "loose_belt": _loose_belt, "no_grease": _no_grease}
 
 
+def _wear(st: _Strokes, v: _Voice, s: float, rng) -> None:
+    """The candidate wear symptoms shared by every fault (``WEAR_RESONANCE_SCATTER``, ``WEAR_TONE_JITTER``)."""
+    scatter = WEAR_RESONANCE_SCATTER * s * rng.uniform(-1.0, 1.0, size=3)
+    v.detune = np.broadcast_to(v.detune, 3) + scatter
+    width = max(int(WEAR_JITTER_S * st.rate), 1)
+    jitter = np.convolve(rng.standard_normal(st.t.size + width), np.ones(width), "valid")[:st.t.size]
+    jitter *= WEAR_TONE_JITTER * s / max(float(np.std(jitter)), 1e-12)
+    v.motor_rate *= 1.0 + jitter
+    v.mesh_rate *= 1.0 + jitter
+
+
 # ---- One clip ------------------------------------------------------------------------------------------------------
 def _machine_sound(m: MachineParams, clip: ClipParams, n: int, sr: int, faulty: bool) -> np.ndarray:
     """The machine alone (no background), before level scaling. ``faulty=False`` renders the fault-free twin."""
@@ -361,12 +378,14 @@ def _machine_sound(m: MachineParams, clip: ClipParams, n: int, sr: int, faulty: 
     if kind != "none":
         v.friction_env *= 10.0 ** (WEAR_GAIN_DB * s / 20.0)  # worn: more sliding noise, the tones stay as they were
         _FAULTS[kind](m, clip, st, v, extra, s, make_rng(clip.key, "fault"), sr)
+        if WEAR_RESONANCE_SCATTER or WEAR_TONE_JITTER:
+            _wear(st, v, s, make_rng(clip.key, "wear"))
 
     phase = make_rng(clip.key, "tones").uniform(size=3)
     motor = _play(_wavetable(v.harmonics), _upsample(_cycles(m.motor_hz * v.motor_rate, st.rate, phase[0]), n))
     mesh = _play(_wavetable({1: 1.0, 2: 0.3}), _upsample(_cycles(m.mesh_hz * v.mesh_rate, st.rate, phase[1]), n))
     drive = m.drive_amp * _play(_BASE_SINE, _upsample(m.drive_hz * st.t + phase[2], n))
-    if v.detune or v.brighten:
+    if np.any(v.detune) or v.brighten:
         shape = _friction_spectrum(m, n, sr, v.detune, v.brighten)
     else:
         shape = _cached_friction_spectrum(m, n, sr)

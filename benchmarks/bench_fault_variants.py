@@ -71,15 +71,25 @@ CUES = {
 _NO_LOUDER_FRICTION = {"WEAR_GAIN_DB": 0.0, "GREASE_BASE_GAIN": 0.0, "GREASE_FRICTION_GAIN": 0.0,
                        "RAIL_RATTLE_GAIN": 0.0}
 _SHIFTS = ("RAIL_DETUNE", "RAIL_SPEED_DIP", "LOOSE_MESH_SHIFT", "LOOSE_MOTOR_SHIFT", "GREASE_SPEED_DROP")
+_NO_SHIFTS = {name: 0.0 for name in (*_SHIFTS, "LOOSE_FLUTTER", "LOOSE_SLIP_RACE")}
 _SHIFTS_TWICE = {name: 2 * getattr(slider_sound, name) for name in _SHIFTS}
 VARIANTS = {
     "as generated": {},
     "no wear gain": {"WEAR_GAIN_DB": 0.0},
     "no louder friction": _NO_LOUDER_FRICTION,
-    "no frequency shifts": {name: 0.0 for name in (*_SHIFTS, "LOOSE_FLUTTER", "LOOSE_SLIP_RACE")},
+    "no frequency shifts": _NO_SHIFTS,
     "frequency shifts x2": _SHIFTS_TWICE,
     "no wear gain, shifts x2": {"WEAR_GAIN_DB": 0.0, **_SHIFTS_TWICE},
     "no louder friction, shifts x2": {**_NO_LOUDER_FRICTION, **_SHIFTS_TWICE},
+    # candidate wear symptoms that blur the machine's own cues (asd_utils.slider_sound, off as generated)
+    "resonances scattered 5 %": {"WEAR_RESONANCE_SCATTER": 0.05},
+    "resonances scattered 10 %": {"WEAR_RESONANCE_SCATTER": 0.10},
+    "tonal lines jittered 1 %": {"WEAR_TONE_JITTER": 0.01},
+    "no louder friction, resonances scattered 5 %": {**_NO_LOUDER_FRICTION, "WEAR_RESONANCE_SCATTER": 0.05},
+    "no louder friction, no shifts, resonances scattered 5 %": {
+        **_NO_LOUDER_FRICTION, **_NO_SHIFTS, "WEAR_RESONANCE_SCATTER": 0.05},
+    "no louder friction, resonances scattered 5 %, lines jittered 1 %": {
+        **_NO_LOUDER_FRICTION, "WEAR_RESONANCE_SCATTER": 0.05, "WEAR_TONE_JITTER": 0.01},
 }
 
 

@@ -384,3 +384,17 @@ def test_training_free_scores_are_the_level_statistics_of_each_clip(tiny):
         assert row[2] == pytest.approx(row[1] - row[0])  # crest factor: peak over RMS, dB
         assert row[3] == pytest.approx(stats["highband_env_std_db"])
         assert row[4] == pytest.approx(stats["highband_peak_db"])
+
+
+def test_candidate_wear_symptoms_change_only_faulty_clips(monkeypatch):
+    """The wear symptoms benchmarks/bench_fault_variants.py tries are off as generated; on, they move a faulty
+    clip's resonances and tonal lines and leave the normal clips as they were."""
+    from asd_utils import slider_sound
+
+    normal, faulty = synthesize_clip("id_00", "normal", index=3)[0], synthesize_clip("id_00", "anomaly", "no_grease",
+                                                                                     1.0, index=3)[0]
+    monkeypatch.setattr(slider_sound, "WEAR_RESONANCE_SCATTER", 0.1)
+    monkeypatch.setattr(slider_sound, "WEAR_TONE_JITTER", 0.01)
+    assert np.array_equal(synthesize_clip("id_00", "normal", index=3)[0], normal)
+    worn = synthesize_clip("id_00", "anomaly", "no_grease", 1.0, index=3)[0]
+    assert not np.array_equal(worn, faulty) and abs(np.std(worn) / np.std(faulty) - 1) < 0.2
