@@ -319,10 +319,12 @@ class ClassifierRun:
         return pd.DataFrame(matrix, index=pd.Index(ids, name="true id"), columns=pd.Index(ids, name="predicted"))
 
     def metrics(self, max_fpr: float = 0.1) -> dict[str, dict]:
-        """metrics.json entries ``{"<name> · <score>": {per_id, means, pooled, n_params, train_seconds, hyperparameters}}``."""
+        """metrics.json entries ``{"<name> · <score label>": {network, score, per_id, means, pooled, n_params,
+        train_seconds, hyperparameters}}`` (``network``: the run's name, ``score``: the score key)."""
         out = {}
         for key, values in self.scores.items():
             out[f"{self.name} · {SCORE_LABELS.get(key, key)}"] = {
+                "network": self.name, "score": key,
                 **evaluate_scores(self.test_table, values, max_fpr=max_fpr), "n_params": self.n_params,
                 "train_seconds": round(self.history.seconds, 2), "hyperparameters": dict(self.hyperparameters)}
         return out

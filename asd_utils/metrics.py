@@ -195,18 +195,25 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
                        **extra) -> Path:
     """Write ``output_dir/metrics.json`` atomically in the course's one schema and return its path.
 
-    Each entry of ``models`` holds at least ``per_id``, ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``,
-    ``train_seconds`` and ``hyperparameters``; ``extra`` adds top-level keys (e.g. ``profile``). The file also
+    Each entry of ``models`` holds at least ``network`` (the trained network's name, ``"no training"`` for a
+    statistic), ``score`` (how it scores a clip: a key of :data:`asd_utils.model_registry.SCORE_LABELS` for a
+    classifier, ``"mean_error"`` or ``"p95_error"`` for an autoencoder, the statistic's name), ``per_id``, ``mean_auc``, ``mean_pauc``,
+    ``pooled_auc``, ``n_params``, ``train_seconds`` and ``hyperparameters``, so that readers need not parse the
+    entry's name; ``extra`` adds top-level keys (e.g. ``profile``). The file also
     records ``dataset_fingerprint`` (:func:`asd_utils.data.dataset_fingerprint`), so that results of another
     dataset are never mixed in later (:func:`dataset_mismatch`).
     """
     from .data import dataset_fingerprint
 
-    required = {"per_id", "mean_auc", "mean_pauc", "pooled_auc", "n_params", "train_seconds", "hyperparameters"}
+    required = {"network", "score", "per_id", "mean_auc", "mean_pauc", "pooled_auc", "n_params", "train_seconds",
+                "hyperparameters"}
     for name, metrics in models.items():
         missing = required - set(metrics)
         if missing:
             raise ValueError(f"model {name!r} lacks {sorted(missing)} for metrics.json")
+        for key in ("network", "score"):
+            if not isinstance(metrics[key], str) or not metrics[key]:
+                raise ValueError(f"model {name!r}: {key} = {metrics[key]!r}, expected a non-empty string")
     payload = {"notebook": notebook, "data_root": str(data_root), "dataset_fingerprint": dataset_fingerprint(data_root),
                **extra, "models": models}
     path = Path(output_dir) / "metrics.json"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model_registry import (AE_NOTEBOOK, AUTOENCODERS, CLASSIFIER_CLASS_NAMES, CLASSIFIERS, SCORE_LABELS,
-                             autoencoder_key, split_model_name)
+                             autoencoder_key)
 
 _KIND_OF_CLASS = {class_name: kind for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
 
@@ -26,7 +26,8 @@ class ModelChoice:
     :data:`asd_utils.model_registry.AUTOENCODERS`) and a classifier (``classifier`` of
     :data:`asd_utils.model_registry.CLASSIFIERS`) with one score (``score`` of
     :data:`asd_utils.model_registry.SCORE_LABELS`). ``*_dev_name``: the development result each was chosen by (None
-    when there is none); ``left_out``: networks with dev results that ``candidates`` excluded; ``within_one_se``: for
+    when there is none); ``network``: the classifier's name, its dev result's (e.g. ``"ResNet50 (random
+    features)"``), else the registry's; ``left_out``: networks with dev results that ``candidates`` excluded; ``within_one_se``: for
     ``"autoencoder"`` and ``"classifier"``, the dev results the one-standard-error rule chose among (empty without
     standard errors)."""
 
@@ -37,19 +38,13 @@ class ModelChoice:
     classifier_reason: str
     ae_dev_name: str | None = None
     classifier_dev_name: str | None = None
+    network: str = ""
     left_out: list[str] = field(default_factory=list)
     within_one_se: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ae_name(self) -> str:
         return AUTOENCODERS[self.ae_key].name
-
-    @property
-    def network(self) -> str:
-        """The classifier's name: its dev notebook's (e.g. ``"ResNet50 (random features)"``), else the recipe's."""
-        if self.classifier_dev_name is not None:
-            return split_model_name(self.classifier_dev_name)[0]
-        return CLASSIFIERS[self.classifier].name
 
 
 def _best(results: dict) -> str:
@@ -92,12 +87,12 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     best_reason = "best dev mean AUC" if standard_errors is None else \
         "smallest model within one standard error of the best dev mean AUC"
     ae_results = {n: m for n, m in dev_metrics.items()  # (not notebook 03's other readings of one AE, e.g. its p95 error)
-                  if m["notebook"] == AE_NOTEBOOK and "aggregate" not in m.get("hyperparameters", {})}
+                  if m["notebook"] == AE_NOTEBOOK and m["score"] == "mean_error"}
     cls_results = {n: m for n, m in dev_metrics.items() if m["notebook"] != AE_NOTEBOOK}
     if ae_model != "auto":
         ae_key, ae_reason = autoencoder_key(ae_model), "set by AE_MODEL"
     elif ae_results:
-        ae_key, ae_reason = autoencoder_key(pick(ae_results)), f"{best_reason} of notebook 03"
+        ae_key, ae_reason = autoencoder_key(ae_results[pick(ae_results)]["network"]), f"{best_reason} of notebook 03"
         if standard_errors is not None:
             within["autoencoder"] = _within_one_se(ae_results, standard_errors)
     else:
@@ -109,7 +104,7 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
         raise ValueError(f"unknown classifier(s) {unknown}; expected some of {list(CLASSIFIERS)}")
     if score != "auto" and score not in SCORE_LABELS:
         raise ValueError(f"unknown score {score!r}; expected 'auto' or one of {list(SCORE_LABELS)}")
-    recipe_of = {n: (classifier_key(m), split_model_name(n)[1]) for n, m in cls_results.items()}
+    recipe_of = {n: (classifier_key(m), m["score"]) for n, m in cls_results.items()}
     left_out = []
     if classifier != "auto":
         matching = {n: m for n, m in cls_results.items() if recipe_of[n][0] == classifier}
@@ -125,8 +120,10 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
         else:
             classifier, score = "stgramnet", "mahalanobis" if score == "auto" else score
             reason = "default: no development results of notebooks 04-06 among the candidates"
-        left_out = sorted({split_model_name(n)[0] for n in cls_results if recipe_of[n][0] not in allowed})
+        left_out = sorted({m["network"] for n, m in cls_results.items() if recipe_of[n][0] not in allowed})
+    dev_name = next((n for n in cls_results if recipe_of[n] == (classifier, score)), None)
     return ModelChoice(ae_key, ae_reason, classifier, score, reason,
                        ae_dev_name=AUTOENCODERS[ae_key].name if AUTOENCODERS[ae_key].name in ae_results else None,
-                       classifier_dev_name=next((n for n in cls_results if recipe_of[n] == (classifier, score)), None),
+                       classifier_dev_name=dev_name,
+                       network=cls_results[dev_name]["network"] if dev_name else CLASSIFIERS[classifier].name,
                        left_out=left_out, within_one_se=within)

@@ -13,19 +13,24 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class AutoencoderSpec:
     """One autoencoder of the course: its name in tables and files, its class in :mod:`asd_utils.models` and the
-    constructor options; notebook :data:`AE_NOTEBOOK` trains it and saves it as ``models/<key>.pt``."""
+    constructor options; notebook :data:`AE_NOTEBOOK` trains it and saves it as ``models/<checkpoint>`` there."""
 
     name: str
     class_name: str
     options: dict
+    checkpoint: str
 
 
 #: autoencoder key (the keys of profiles.AE_TRAINING) -> the autoencoder
 AUTOENCODERS = {
-    "baseline": AutoencoderSpec("Baseline (VAE)", "VAE", {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3}),
-    "batchnorm": AutoencoderSpec("+BatchNorm", "VAE", {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}),
-    "dropout": AutoencoderSpec("+Dropout", "VAE", {"batch_norm": True, "dropout": 0.2, "kl_weight": 1e-3}),
-    "dcase_ae": AutoencoderSpec("DCASE AE (Sequential)", "DcaseBaselineAE", {"hidden": 128, "bottleneck": 8}),
+    "baseline": AutoencoderSpec("Baseline (VAE)", "VAE", {"batch_norm": False, "dropout": 0.0, "kl_weight": 1e-3},
+                                "baseline.pt"),
+    "batchnorm": AutoencoderSpec("+BatchNorm", "VAE", {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3},
+                                 "batchnorm.pt"),
+    "dropout": AutoencoderSpec("+Dropout", "VAE", {"batch_norm": True, "dropout": 0.2, "kl_weight": 1e-3},
+                               "dropout.pt"),
+    "dcase_ae": AutoencoderSpec("DCASE AE (Sequential)", "DcaseBaselineAE", {"hidden": 128, "bottleneck": 8},
+                                "dcase_ae.pt"),
 }
 
 #: the notebook that trains and compares the autoencoders on the development ids
@@ -77,13 +82,3 @@ def autoencoder_key(name: str) -> str:
         if name in (key, spec.name):
             return key
     raise ValueError(f"unknown autoencoder {name!r}; expected one of {[spec.name for spec in AUTOENCODERS.values()]}")
-
-
-_SCORE_KEYS = {label: key for key, label in SCORE_LABELS.items()}  # "Mahalanobis" -> "mahalanobis"
-
-
-def split_model_name(name: str) -> tuple[str, str | None]:
-    """``"<network> · <score label>"`` (a classifier result, see ``ClassifierRun.metrics``) -> ``(network, score
-    key)``; a name without a known score label (an autoencoder) -> ``(name, None)``."""
-    network, _, label = name.rpartition(" · ")
-    return (network, _SCORE_KEYS[label]) if network and label in _SCORE_KEYS else (name, None)

@@ -26,7 +26,6 @@ import pandas as pd
 
 from . import profiles
 from .model_registry import SCORE_LABELS
-from .model_registry import split_model_name
 from .results import collect_summary, format_markdown_table
 from .utils import display_path, repo_root, write_text_atomic
 
@@ -99,8 +98,7 @@ def course_tables(summary: pd.DataFrame) -> dict[str, str]:
     1-softmax) and ``course-eval`` table (notebook 07's retrained models next to their development mean AUC) from a
     results summary, as markdown."""
     summary = summary.reset_index(drop=True)
-    dev = summary[(summary["dataset"] == "dev")
-                  & summary["model"].map(lambda m: split_model_name(m)[1] != "neg_log_prob")]
+    dev = summary[(summary["dataset"] == "dev") & (summary["score"] != "neg_log_prob")]
     dev_ids = [c for c in summary.columns if c.startswith("auc_id_") and c[4:] not in profiles.EVAL_IDS
                and dev[c].notna().any()]
     seconds = dev["train_seconds"].map(lambda s: "-" if pd.isna(s) or s == 0 else f"{s:.0f} s")

@@ -21,7 +21,7 @@ from .literature import LITERATURE_RESULTS
 from .metrics import dataset_mismatch
 from .utils import display_path
 
-SUMMARY_FIXED_COLUMNS = ["notebook", "model", "dataset", "mean_auc", "mean_pauc", "pooled_auc"]
+SUMMARY_FIXED_COLUMNS = ["notebook", "model", "score", "dataset", "mean_auc", "mean_pauc", "pooled_auc"]
 SUMMARY_TAIL_COLUMNS = ["n_params", "train_seconds", "notebook_seconds"]
 DEV_EVAL_COLUMNS = ["model", "chosen_from", "dev_mean_auc", "eval_mean_auc", "dev_mean_pauc", "eval_mean_pauc",
                     "dev_pooled_auc", "eval_pooled_auc", "eval_train_seconds"]
@@ -80,7 +80,7 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
                     timings: dict[str, float] | None = None, data_root=None, profile: str | None = None) -> pd.DataFrame:
     """One row per (notebook, model) from ``out_dir/<stem>/metrics.json``.
 
-    Columns: notebook, model, dataset (``"eval"`` for models scored on the evaluation ids 01/03/05, as notebook 07's
+    Columns: notebook, model, score (the entry's score key), dataset (``"eval"`` for models scored on the evaluation ids 01/03/05, as notebook 07's
     retrained models, else ``"dev"``), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
     first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
     ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
@@ -93,7 +93,8 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
     for path in _metrics_paths(out_dir, stems, data_root, profile):
         models = _read_models(path)
         for model, metrics in (models or {}).items():
-            row = {"notebook": path.parent.name, "model": model, "dataset": _dataset_of(metrics)}
+            row = {"notebook": path.parent.name, "model": model, "score": metrics.get("score"),
+                   "dataset": _dataset_of(metrics)}
             for key in ("mean_auc", "mean_pauc", "pooled_auc"):
                 row[key] = metrics.get(key)
             for machine_id, values in sorted(metrics.get("per_id", {}).items()):
@@ -106,7 +107,7 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
     id_columns = sorted({key for row in rows for key in row if key.startswith("auc_")},
                         key=lambda column: (column in eval_ids, column))
     frame = pd.DataFrame(rows, columns=SUMMARY_FIXED_COLUMNS + id_columns + SUMMARY_TAIL_COLUMNS)
-    for column in frame.columns[3:]:
+    for column in frame.columns[4:]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     frame["n_params"] = frame["n_params"].round().astype("Int64")
     return frame

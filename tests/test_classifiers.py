@@ -139,6 +139,7 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
     assert sorted(models) == sorted(f"{kind} · {label}" for label in cl.SCORE_LABELS.values())
     for key, label in cl.SCORE_LABELS.items():  # each name holds the metrics of its own score
         metrics = models[f"{kind} · {label}"]
+        assert (metrics["network"], metrics["score"]) == (kind, key)
         assert {k: metrics[k] for k in ("per_id", "mean_auc", "mean_pauc", "pooled_auc")} == evaluate_scores(
             test.table, run.scores[key])
     for metrics in models.values():

@@ -51,7 +51,8 @@ def test_evaluate_scores_per_id_mean_and_pooled():
 
 
 def test_results_table_and_metrics_json_roundtrip(tmp_path):
-    metrics = {"per_id": {"id_00": {"auc": 0.91234, "pauc": 0.8}}, "mean_auc": 0.91234, "mean_pauc": 0.8,
+    metrics = {"network": "AE", "score": "mean_error", "per_id": {"id_00": {"auc": 0.91234, "pauc": 0.8}},
+               "mean_auc": 0.91234, "mean_pauc": 0.8,
                "pooled_auc": 0.9, "n_params": np.int64(10), "train_seconds": 1.5, "hyperparameters": {"epochs": 2}}
     table = results_table({"AE": metrics})
     assert table.loc["AE", ("id_00", "AUC")] == 0.912
@@ -62,6 +63,8 @@ def test_results_table_and_metrics_json_roundtrip(tmp_path):
     assert json.loads(path.read_text()) == loaded
     with pytest.raises(ValueError, match="lacks"):
         write_metrics_json(tmp_path, "x", "y", {"AE": {"per_id": {}}})
+    with pytest.raises(ValueError, match="'AE': score = '', expected a non-empty string"):
+        write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "score": ""}})
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         read_metrics_json(tmp_path / "nothing")
 

@@ -110,7 +110,7 @@ def metrics_schema_problems(payload: dict, stem: str, profile: str = "tiny") -> 
 
 
 def test_metrics_schema_checker_catches_problems():
-    good = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}, "id_02": {"auc": 0.6, "pauc": 0.5}}, "mean_auc": 0.7,
+    good = {"network": "AE", "score": "mean_error", "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}, "id_02": {"auc": 0.6, "pauc": 0.5}}, "mean_auc": 0.7,
             "mean_pauc": 0.55, "pooled_auc": 0.68, "n_params": 10, "train_seconds": 1.0, "hyperparameters": {}}
     payload = {"notebook": "03_x", "data_root": "data", "profile": "tiny", "models": {"ae": good}}
     assert metrics_schema_problems(payload, "03_x") == []

@@ -22,7 +22,8 @@ def test_format_markdown_table():
 
 def test_collect_summary_reads_metrics_and_timings(tmp_path):
     def model(auc, ids):
-        return {"per_id": {i: {"auc": auc, "pauc": 0.5} for i in ids}, "mean_auc": auc, "mean_pauc": 0.5,
+        return {"network": "net", "score": "mean_error", "per_id": {i: {"auc": auc, "pauc": 0.5} for i in ids},
+                "mean_auc": auc, "mean_pauc": 0.5,
                 "pooled_auc": auc, "n_params": 10, "train_seconds": 2.0, "hyperparameters": {}}
 
     write_metrics_json(tmp_path / "03_ae", "03_ae", "data", {"ae": model(0.6, ["id_00", "id_02"])})
@@ -64,7 +65,7 @@ def test_summaries_leave_out_results_of_other_data(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     pd.DataFrame({"notebook": ["03_ae", "04_resnet"], "seconds": [10.0, 25.0]}).to_csv(out / "timings.csv", index=False)
-    fake = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+    fake = {"network": "net", "score": "mean_error", "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
             "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
     retrained = {**fake, "dev": {"notebook": "03_ae", "model": "ae", "mean_auc": 0.8, "mean_pauc": 0.6,
                                  "pooled_auc": 0.8}}
@@ -97,7 +98,7 @@ def test_damaged_timings_csv_is_named(tmp_path):
 
 
 def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
-    metrics = {"per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+    metrics = {"network": "AE", "score": "mean_error", "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
                "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
     write_metrics_json(tmp_path / "03_autoencoder_baselines", "03_autoencoder_baselines", "d", {"AE": metrics})
     table, missing = results.earlier_results(tmp_path / "05_stgramnet", ["03_autoencoder_baselines", "04_resnet_baseline"])
@@ -105,30 +106,30 @@ def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
     assert table["model"].tolist() == ["AE"] and table["mean_auc"].tolist() == [0.8]
 
 
-def _dev(notebook, mean_auc, model=None, head="softmax"):
+def _dev(notebook, mean_auc, network, score="mean_error", model=None, head="softmax"):
     hyper = {"model": model, "head": head} if model else {}
-    return {"notebook": notebook, "mean_auc": mean_auc, "train_seconds": 10.0, "hyperparameters": hyper}
+    return {"network": network, "score": score, "notebook": notebook, "mean_auc": mean_auc, "train_seconds": 10.0,
+            "hyperparameters": hyper}
 
 
-DEV = {  # names as notebooks 03-06 write them
-    "Baseline (VAE)": _dev("03_autoencoder_baselines", 0.80),
-    "+BatchNorm": _dev("03_autoencoder_baselines", 0.85),
-    "DCASE AE (Sequential)": _dev("03_autoencoder_baselines", 0.84),
-    "ResNet50 (random features) · Mahalanobis": _dev("04_resnet_baseline", 0.95, "ResNet50Baseline"),
-    "ResNet50 (random features) · 1-softmax": _dev("04_resnet_baseline", 0.60, "ResNet50Baseline"),
-    "STgramNet (CE) · kNN cosine": _dev("05_stgramnet", 0.90, "STgramNet"),
-    "STgramNet (CE) · neg log prob": _dev("05_stgramnet", 0.70, "STgramNet"),
-    "STgramNet (ArcFace) · Mahalanobis": _dev("05_stgramnet", 0.91, "STgramNet", "arcface"),
-    "SepSTgramNet (CE) · Mahalanobis": _dev("06_sepstgramnet", 0.93, "SepSTgramNet"),
-    "SepSTgramNet (CE) · 1-softmax": _dev("06_sepstgramnet", 0.97, "SepSTgramNet"),
+RESNET, STGRAM, ARC, SEP = "ResNet50 (random features)", "STgramNet (CE)", "STgramNet (ArcFace)", "SepSTgramNet (CE)"
+DEV = {  # names and entries as notebooks 03-06 write them
+    "Baseline (VAE)": _dev("03_autoencoder_baselines", 0.80, "Baseline (VAE)"),
+    "+BatchNorm": _dev("03_autoencoder_baselines", 0.85, "+BatchNorm"),
+    "DCASE AE (Sequential)": _dev("03_autoencoder_baselines", 0.84, "DCASE AE (Sequential)"),
+    "DCASE AE (Sequential), 95th-percentile error": _dev("03_autoencoder_baselines", 0.86, "DCASE AE (Sequential)",
+                                                         "p95_error"),
+    f"{RESNET} · Mahalanobis": _dev("04_resnet_baseline", 0.95, RESNET, "mahalanobis", "ResNet50Baseline"),
+    f"{RESNET} · 1-softmax": _dev("04_resnet_baseline", 0.60, RESNET, "1-softmax", "ResNet50Baseline"),
+    f"{STGRAM} · kNN cosine": _dev("05_stgramnet", 0.90, STGRAM, "knn_cosine", "STgramNet"),
+    f"{STGRAM} · neg log prob": _dev("05_stgramnet", 0.70, STGRAM, "neg_log_prob", "STgramNet"),
+    f"{ARC} · Mahalanobis": _dev("05_stgramnet", 0.91, ARC, "mahalanobis", "STgramNet", "arcface"),
+    f"{SEP} · Mahalanobis": _dev("06_sepstgramnet", 0.93, SEP, "mahalanobis", "SepSTgramNet"),
+    f"{SEP} · 1-softmax": _dev("06_sepstgramnet", 0.97, SEP, "1-softmax", "SepSTgramNet"),
 }
 
 
-def test_split_model_name_and_classifier_key():
-    assert model_registry.split_model_name("ResNet50 (random features) · kNN cosine") == ("ResNet50 (random features)",
-                                                                                  "knn_cosine")
-    assert model_registry.split_model_name("SepSTgramNet (CE) · neg log prob") == ("SepSTgramNet (CE)", "neg_log_prob")
-    assert model_registry.split_model_name("+BatchNorm") == ("+BatchNorm", None)
+def test_classifier_key():
     assert [model_choice.classifier_key(m) for n, m in DEV.items() if "·" in n] == [
         "resnet50", "resnet50", "stgramnet", "stgramnet", "stgramnet_arcface", "sepstgramnet", "sepstgramnet"]
 
