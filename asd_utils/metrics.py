@@ -197,9 +197,9 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
 
     Each entry of ``models`` holds at least ``network`` (the trained network's name, ``"no training"`` for a
     statistic), ``score`` (how it scores a clip: a key of :data:`asd_utils.model_registry.SCORE_LABELS` for a
-    classifier, ``"mean_error"`` or ``"p95_error"`` for an autoencoder, the statistic's name), ``per_id``, ``mean_auc``, ``mean_pauc``,
-    ``pooled_auc``, ``n_params``, ``train_seconds`` and ``hyperparameters``, so that readers need not parse the
-    entry's name; ``extra`` adds top-level keys (e.g. ``profile``). The file also
+    classifier, ``"mean_error"`` or ``"p95_error"`` for an autoencoder, the statistic's name), ``per_id``,
+    ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``, ``train_seconds`` and ``hyperparameters``, so that
+    readers need not parse the entry's name; ``extra`` adds top-level keys (e.g. ``profile``). The file also
     records ``dataset_fingerprint`` (:func:`asd_utils.data.dataset_fingerprint`), so that results of another
     dataset are never mixed in later (:func:`dataset_mismatch`).
     """

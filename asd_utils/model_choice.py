@@ -27,7 +27,8 @@ class ModelChoice:
     :data:`asd_utils.model_registry.CLASSIFIERS`) with one score (``score`` of
     :data:`asd_utils.model_registry.SCORE_LABELS`). ``*_dev_name``: the development result each was chosen by (None
     when there is none); ``network``: the classifier's name, its dev result's (e.g. ``"ResNet50 (random
-    features)"``), else the registry's; ``left_out``: networks with dev results that ``candidates`` excluded; ``within_one_se``: for
+    features)"``), else the registry's; ``left_out``: networks with dev results that ``candidates`` excluded;
+    ``within_one_se``: for
     ``"autoencoder"`` and ``"classifier"``, the dev results the one-standard-error rule chose among (empty without
     standard errors)."""
 

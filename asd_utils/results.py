@@ -80,8 +80,8 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
                     timings: dict[str, float] | None = None, data_root=None, profile: str | None = None) -> pd.DataFrame:
     """One row per (notebook, model) from ``out_dir/<stem>/metrics.json``.
 
-    Columns: notebook, model, score (the entry's score key), dataset (``"eval"`` for models scored on the evaluation ids 01/03/05, as notebook 07's
-    retrained models, else ``"dev"``), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
+    Columns: notebook, model, score (the entry's score key), dataset (``"eval"`` for models scored on the evaluation
+    ids 01/03/05, as notebook 07's retrained models, else ``"dev"``), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
     first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
     ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
     ``*/metrics.json``); ``data_root`` (and ``profile``) leave out results of other data

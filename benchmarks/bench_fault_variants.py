@@ -82,12 +82,8 @@ VARIANTS = {
     "no wear gain, shifts x2": {"WEAR_GAIN_DB": 0.0, **_SHIFTS_TWICE},
     "no louder friction, shifts x2": {**_NO_LOUDER_FRICTION, **_SHIFTS_TWICE},
     # candidate wear symptoms that blur the machine's own cues (asd_utils.slider_sound, off as generated)
-    "resonances scattered 5 %": {"WEAR_RESONANCE_SCATTER": 0.05},
     "resonances scattered 10 %": {"WEAR_RESONANCE_SCATTER": 0.10},
     "tonal lines jittered 1 %": {"WEAR_TONE_JITTER": 0.01},
-    "no louder friction, resonances scattered 5 %": {**_NO_LOUDER_FRICTION, "WEAR_RESONANCE_SCATTER": 0.05},
-    "no louder friction, no shifts, resonances scattered 5 %": {
-        **_NO_LOUDER_FRICTION, **_NO_SHIFTS, "WEAR_RESONANCE_SCATTER": 0.05},
     "no louder friction, resonances scattered 5 %, lines jittered 1 %": {
         **_NO_LOUDER_FRICTION, "WEAR_RESONANCE_SCATTER": 0.05, "WEAR_TONE_JITTER": 0.01},
 }
