@@ -9,12 +9,13 @@ One way of doing each thing::
                                 -> train_autoencoder (asd_utils.training.fit, the model's own loss)
     per machine id              -> train_autoencoders -> AutoencoderRun (one AutoencoderGroup per group, scores)
     clip scores                 -> asd_utils.scoring.reconstruction_scores (mean vector MSE), clip_scores (any rule)
-    checkpoints                 -> save_autoencoders / load_autoencoders (format "asd_course.autoencoder.v1")
+    metrics.json entries        -> AutoencoderRun.metrics
+    checkpoints                 -> save_autoencoders / load_autoencoders (asd_utils.checkpoints.AUTOENCODER_FORMAT)
 
 The checkpoint is a plain dictionary that ``torch.load(path, weights_only=True)`` reads without executing code::
 
-    {"format": "asd_course.autoencoder.v1", "key", "name", "class", "init_kwargs", "feature_params", "frames",
-     "hyperparameters", "groups": {group: {"machine_ids", "state_dict", "mean", "std"}}}
+    {"format", "model" (the AUTOENCODERS key), "name", "class", "options", "input_dim", "recipe", "feature_params",
+     "frames", "hyperparameters", "groups": {group: {"machine_ids", "state_dict", "mean", "std"}}}
 
 (``mean``/``std``: float32 tensors ``[n_mels]``, or ``None`` without standardisation). A *group* is the set of machine
 ids one model was trained on: ``{"id_00": ["id_00"], ...}`` with per-id models (the DCASE rule), ``{"all_ids": [...]}``
@@ -32,8 +33,9 @@ import numpy as np
 import torch
 
 from .features import LogMelParams, stack_frames
+from .metrics import evaluate_scores
 from .model_registry import AUTOENCODERS
-from .models import VAE, DcaseBaselineAE, as_autoencoder
+from .models import VAE, DcaseBaselineAE, as_autoencoder, count_parameters
 from .scoring import reconstruction_scores
 from .recipes import TrainingRecipe
 from .training import StackedFrames, TrainingHistory, fit
@@ -127,6 +129,16 @@ class AutoencoderRun:
     scores: np.ndarray
     seconds: float = 0.0
 
+    def metrics(self, test_table, hyperparameters: dict, max_fpr: float = 0.1) -> dict[str, dict]:
+        """The metrics.json entry ``{name: {network, score ("mean_error"), model (the key), options, recipe, per_id,
+        means, pooled, n_params (of one group's model), train_seconds, hyperparameters}}`` of the test clips'
+        ``scores`` (rows of ``test_table``), as :meth:`asd_utils.classifiers.ClassifierRun.metrics`."""
+        return {self.name: {"network": self.name, "score": "mean_error", "model": self.key,
+                            "options": dict(AUTOENCODERS[self.key].options), "recipe": self.recipe.as_dict(),
+                            **evaluate_scores(test_table, self.scores, max_fpr=max_fpr),
+                            "n_params": count_parameters(next(iter(self.groups.values())).model),
+                            "train_seconds": round(self.seconds, 2), "hyperparameters": dict(hyperparameters)}}
+
 
 def machine_groups(machine_ids, per_id: bool = True) -> dict[str, list[str]]:
     """``{group: [machine ids]}``: one group per id (``per_id``, the DCASE rule) or one group ``"all_ids"``."""
@@ -169,15 +181,12 @@ def train_autoencoders(key: str, train_logmels, train_ids, groups: dict[str, lis
     return run
 
 
-def autoencoder_hyperparameters(key: str, recipe: TrainingRecipe, *, feature_params: LogMelParams,
-                                val_fraction: float = 0.1, per_id_models: bool = True, n_models: int = 1,
-                                standardize: bool = True) -> dict:
-    """The ``hyperparameters`` entry of metrics.json and of the checkpoint, as plain data: the training ``recipe``
-    (epochs, batch size, learning rate, ...), the architecture of ``MODEL_SPECS[key]`` and the feature parameters."""
-    _, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
-    return {**recipe.as_dict(), "val_fraction": val_fraction, "optimizer": "Adam", "per_id_models": per_id_models,
-            "n_models": n_models, "standardize": standardize, "score": "mean vector MSE per clip",
-            "architecture": cls.__name__, **kwargs, **asdict(feature_params)}
+def autoencoder_hyperparameters(*, feature_params: LogMelParams, val_fraction: float = 0.1, per_id_models: bool = True,
+                                n_models: int = 1, standardize: bool = True) -> dict:
+    """The ``hyperparameters`` entry of metrics.json and of the checkpoint, as plain data: how the run trained
+    besides its recipe and the model's options (which the run carries) and the feature parameters."""
+    return {"val_fraction": val_fraction, "optimizer": "Adam", "per_id_models": per_id_models, "n_models": n_models,
+            "standardize": standardize, **asdict(feature_params)}
 
 
 # ----------------------------------------------------------------------------------------------- scoring
@@ -219,16 +228,17 @@ def autoencoder_scores(loaded: dict, logmels, machine_ids, frames: int = 5, devi
 
 
 # ----------------------------------------------------------------------------------------------- checkpoints
-def save_autoencoders(path, key: str, run: AutoencoderRun, feature_params: LogMelParams, hyperparameters: dict) -> Path:
-    """Save every group's model of one run (:func:`train_autoencoders`) and its standardisation statistics.
+def save_autoencoders(path, run: AutoencoderRun, feature_params: LogMelParams, hyperparameters: dict) -> Path:
+    """Save every group's model of one run (:func:`train_autoencoders`), its recipe and its standardisation
+    statistics.
 
     ``feature_params`` are the log-mel parameters the models were trained with (``frames`` included);
     ``hyperparameters`` e.g. from :func:`autoencoder_hyperparameters`. Atomic ``torch.save``; returns the path.
     """
-    name, cls, kwargs = MODEL_SPECS[check_model_keys([key])[0]]
+    name, cls, kwargs = MODEL_SPECS[check_model_keys([run.key])[0]]
     checkpoint = {
-        "format": AUTOENCODER_FORMAT, "key": key, "name": name, "class": cls.__name__,
-        "init_kwargs": {"input_dim": feature_params.n_mels * feature_params.frames, **kwargs},
+        "format": AUTOENCODER_FORMAT, "model": run.key, "name": name, "class": cls.__name__, "options": dict(kwargs),
+        "input_dim": feature_params.n_mels * feature_params.frames, "recipe": run.recipe.as_dict(),
         "feature_params": asdict(feature_params), "frames": feature_params.frames,
         "hyperparameters": dict(hyperparameters),
         "groups": {group: {"machine_ids": list(g.machine_ids),
@@ -250,7 +260,7 @@ def load_autoencoders(checkpoint) -> dict[str, tuple[torch.nn.Module, np.ndarray
     cls = AE_CLASSES[checkpoint["class"]]
     loaded = {}
     for group in checkpoint["groups"].values():
-        model = cls(**checkpoint["init_kwargs"])
+        model = cls(input_dim=checkpoint["input_dim"], **checkpoint["options"])
         model.load_state_dict(group["state_dict"])
         mean = None if group["mean"] is None else group["mean"].numpy()
         std = None if group["std"] is None else group["std"].numpy()

@@ -5,9 +5,11 @@ A checkpoint is a plain dictionary of strings, numbers, lists, dicts and CPU ten
 says which family wrote it and which entries it must hold:
 
 * :data:`AUTOENCODER_FORMAT` - every per-id autoencoder of one run (``ae_pipeline.save_autoencoders``);
-* :data:`CLASSIFIER_FORMAT` - one machine-id classifier (``classifiers.save_classifier``).
+* :data:`CLASSIFIER_FORMAT` - one machine-id classifier (``classifier_files.save_classifier``).
 
-Both store ``feature_params`` (the log-mel settings, :func:`feature_params`) and ``hyperparameters``.
+Both store :data:`SHARED_KEYS`: ``model`` (the :mod:`asd_utils.model_registry` key; None for a network of one's
+own), ``name``, ``options`` (constructor options), ``recipe`` (the training recipe as plain data),
+``feature_params`` (the log-mel settings, :func:`feature_params`) and ``hyperparameters``.
 """
 from __future__ import annotations
 
@@ -18,13 +20,15 @@ import torch
 from .features import LogMelParams
 from .utils import atomic_path
 
-AUTOENCODER_FORMAT = "asd_course.autoencoder.v1"
-CLASSIFIER_FORMAT = "asd_utils.classifier/2"  # 2: level-free inputs
+AUTOENCODER_FORMAT = "asd_utils.autoencoders/3"
+CLASSIFIER_FORMAT = "asd_utils.classifier/3"  # 2: level-free inputs; 3: the model's key and recipe as data
+#: what both families store: the model as data (its asd_utils.model_registry key, constructor options), the recipe
+SHARED_KEYS = ("model", "name", "options", "recipe", "feature_params", "hyperparameters")
 #: format -> the entries its loader reads
 REQUIRED_KEYS = {
-    AUTOENCODER_FORMAT: ("class", "groups", "init_kwargs", "feature_params", "frames", "name"),
-    CLASSIFIER_FORMAT: ("kind", "num_classes", "options", "state_dict", "classes", "norm", "feature_params",
-                        "hyperparameters", "train_embeddings", "train_classes"),
+    AUTOENCODER_FORMAT: (*SHARED_KEYS, "class", "input_dim", "frames", "groups"),
+    CLASSIFIER_FORMAT: (*SHARED_KEYS, "kind", "num_classes", "state_dict", "classes", "norm", "train_embeddings",
+                        "train_classes"),
 }
 FAMILIES = {AUTOENCODER_FORMAT: "autoencoders (notebook 03)", CLASSIFIER_FORMAT: "a classifier (notebooks 04-06)"}
 
@@ -66,7 +70,7 @@ def read_checkpoint(source, expected_format: str | None = None) -> dict:
     lacking = [key for key in REQUIRED_KEYS[fmt] if key not in checkpoint]
     if lacking:
         raise ValueError(f"{name}: a {fmt!r} checkpoint without {', '.join(map(repr, lacking))}; it was not written "
-                         "by the course (ae_pipeline.save_autoencoders / classifiers.save_classifier): save the model "
+                         "by the course (ae_pipeline.save_autoencoders / classifier_files.save_classifier): save the model "
                          "again from its notebook")
     return checkpoint
 

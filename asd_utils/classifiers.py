@@ -9,15 +9,16 @@ its own machine. Every classifier notebook runs the same steps::
           -> exact BatchNorm statistics ("precise BN")        recalibrate_batchnorm
           -> logits + embeddings of reference and test clips  predict
           -> anomaly scores (asd_utils.scoring)               run_classifier -> ClassifierRun.scores
-          -> metrics dicts, scores.csv, checkpoints           ClassifierRun.metrics, scores_frame, save_classifier
+          -> metrics dicts                                    ClassifierRun.metrics
+          -> scores.csv, checkpoints, rescoring               asd_utils.classifier_files
 
 :func:`run_classifier` does all of it. The network may learn from a subsample of the training clips (to save time)
 while every normal training clip serves as *reference* for the distance scores.
 
 Classes are the machine ids present in the training data (sorted), so the same code trains on the dev ids
 (00/02/04), on the eval ids (01/03/05) or on the four dev ids of the real data. The log-mels are standardised with
-one mean and one standard deviation computed on the training clips (an image normalisation: the synthetic clips'
-log-mels sit around -30 dB with a spread of 8 dB), and the checkpoint stores both.
+one mean and one standard deviation computed on the training clips (an image normalisation: log-mels in dB sit far
+from zero), and the checkpoint stores both.
 
 Scores (higher = more anomalous; see :mod:`asd_utils.scoring`): ``"1-softmax"`` (the report's Eq. 1),
 ``"neg_log_prob"``, ``"mahalanobis"`` and ``"knn_cosine"`` (distances of a clip's embedding to its own id's training
@@ -30,16 +31,13 @@ Introduced in: notebooks/04_resnet_baseline.ipynb (reused by 05_stgramnet and 06
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .checkpoints import CLASSIFIER_FORMAT, feature_params, read_checkpoint, write_checkpoint
-from .classifier_inputs import (MIN_CLASSES, ClipInputs, class_indices, class_mapping, level_free, load_clip_inputs,
-                                logmel_stats)
+from .classifier_inputs import MIN_CLASSES, ClipInputs, class_indices, class_mapping, level_free, logmel_stats
 from .clip_rows import ClipRows
 from .data import require_machine_ids
 from .features import LogMelParams
@@ -51,7 +49,7 @@ from .scoring import classifier_scores, p_own_id
 from .recipes import ClassifierRecipe
 from .training import RandomCrops, TensorBatches, TrainingHistory, fit
 from .devices import as_device, model_on, to_device
-from .utils import atomic_path, progress_bars_wanted
+from .utils import progress_bars_wanted
 
 #: build_classifier kind -> class (asd_utils.model_registry.CLASSIFIER_CLASS_NAMES with the classes)
 CLASSIFIER_KINDS = {kind: getattr(models, class_name) for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
@@ -63,15 +61,18 @@ def build_classifier(kind: str, num_classes: int, params: LogMelParams = LogMelP
     """A classifier of ``kind`` (``resnet50_baseline``, ``stgramnet``, ``sepstgramnet``) for ``num_classes`` ids.
 
     ``params`` (``n_mels``, ``n_fft`` = Tgram window, ``hop_length``) size the TgramNet so that the Tgram has the
-    log-mel's shape. ``options`` go to the constructor (``head="arcface"``,
-    ``pretrained_backbone=True``, ``hidden=256``, ...). The recipe is kept in ``model.spec`` for checkpoints, and
-    ``model.weights_loaded`` says whether ImageNet weights were requested *and* could be loaded.
+    log-mel's shape. ``options`` go to the constructor (``head="arcface"``, ``hidden=256``, ...; ``pretrained``
+    asks for ImageNet weights of every kind: the waveform networks call it ``pretrained_backbone``). The constructor
+    options are kept in ``model.spec`` for checkpoints and metrics, and ``model.weights_loaded`` says whether ImageNet
+    weights were requested *and* could be loaded.
     """
     if kind not in CLASSIFIER_KINDS:
         raise ValueError(f"unknown classifier kind {kind!r}; expected one of {sorted(CLASSIFIER_KINDS)}")
     require_machine_ids(range(num_classes), MIN_CLASSES, f"classifier {kind!r} (num_classes={num_classes})")
     kwargs = dict(options)
     if kind != "resnet50_baseline":
+        if "pretrained" in kwargs:
+            kwargs["pretrained_backbone"] = kwargs.pop("pretrained")
         kwargs.update(n_mels=params.n_mels, win_length=params.n_fft, hop_length=params.hop_length)
     requested = bool(kwargs.get("pretrained", kwargs.get("pretrained_backbone", False)))
     model = CLASSIFIER_KINDS[kind](num_classes, **kwargs)
@@ -181,8 +182,8 @@ def train_classifier(model, inputs: ClipInputs, classes, norm: tuple[float, floa
 def _fold_standardisation(head: torch.nn.Linear, mean: torch.Tensor, std: torch.Tensor) -> None:
     """Turn a head trained on ``(e - mean) / std`` into one that takes the raw embedding ``e`` (same logits).
 
-    Frozen-backbone features can sit far from zero with a tiny spread (a randomly initialised ResNet-50 gives
-    values around 30 that vary by 0.5 between clips); Adam on such inputs swings the logits by tens per step. So the
+    Frozen-backbone features can sit far from zero with a tiny spread between clips (a randomly initialised
+    ResNet-50's do); Adam on such inputs swings the logits wildly from step to step. So the
     head is trained on standardised features, then ``W' = W / std`` and ``b' = b - W' @ mean``: the model keeps the
     report's architecture (``Linear(2048, C)`` on the backbone output) and needs no extra state.
     """
@@ -267,7 +268,9 @@ class ClassifierRun:
 
     ``train_*`` describe the normal reference clips of the distance scores (the training clips unless
     :func:`run_classifier` got another ``reference``); ``scores`` maps the keys of :data:`SCORE_LABELS` to
-    ``[n_test]`` arrays (rows of ``test_table``).
+    ``[n_test]`` arrays (rows of ``test_table``). ``model_key``: its :data:`asd_utils.model_registry.CLASSIFIERS`
+    key (None for a network of one's own), ``options``: its constructor options, ``recipe``: the
+    :class:`asd_utils.recipes.ClassifierRecipe` it trained with (as :class:`asd_utils.ae_pipeline.AutoencoderRun`).
     """
 
     name: str
@@ -283,6 +286,9 @@ class ClassifierRun:
     test_logits: np.ndarray
     test_embeddings: np.ndarray
     scores: dict = field(default_factory=dict)
+    model_key: str | None = None
+    options: dict = field(default_factory=dict)
+    recipe: ClassifierRecipe = field(default_factory=ClassifierRecipe)
 
     @property
     def train_classes(self) -> np.ndarray:
@@ -319,19 +325,22 @@ class ClassifierRun:
         return pd.DataFrame(matrix, index=pd.Index(ids, name="true id"), columns=pd.Index(ids, name="predicted"))
 
     def metrics(self, max_fpr: float = 0.1) -> dict[str, dict]:
-        """metrics.json entries ``{"<name> · <score label>": {network, score, per_id, means, pooled, n_params,
-        train_seconds, hyperparameters}}`` (``network``: the run's name, ``score``: the score key)."""
+        """metrics.json entries ``{"<name> · <score label>": {network, score, model, options, recipe, per_id, means,
+        pooled, n_params, train_seconds, hyperparameters}}`` (``network``: the run's name, ``score``: the score key,
+        ``model``, ``options``, ``recipe``: as the run's fields)."""
         out = {}
         for key, values in self.scores.items():
             out[f"{self.name} · {SCORE_LABELS.get(key, key)}"] = {
-                "network": self.name, "score": key,
+                "network": self.name, "score": key, "model": self.model_key, "options": dict(self.options),
+                "recipe": self.recipe.as_dict(),
                 **evaluate_scores(self.test_table, values, max_fpr=max_fpr), "n_params": self.n_params,
                 "train_seconds": round(self.history.seconds, 2), "hyperparameters": dict(self.hyperparameters)}
         return out
 
 
 def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, recipe: ClassifierRecipe, *, device="auto",
-                   seed: int = 0, progress: bool | None = None, hyperparameters: dict | None = None,
+                   seed: int = 0, progress: bool | None = None, model_key: str | None = None,
+                   hyperparameters: dict | None = None,
                    reference: ClipInputs | None = None, precise_bn: bool = True,
                    heldout: ClipInputs | None = None) -> ClassifierRun:
     """Train ``model`` on ``train`` (classes = the ids present there) as ``recipe`` says (a
@@ -342,11 +351,13 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, recipe
     ``nn.Module`` that maps the standardised log-mels ``[B, n_mels, T]`` to an embedding ``[B, D]``: it is then wrapped
     with :func:`asd_utils.models.as_classifier` (a softmax head on top; the run's ``model`` is the wrapper).
     ``reference``: normal clips whose embeddings define "normal" for the distance scores (default: ``train``). A
-    network trained on a subsample can take every training clip as reference: a forward pass costs about a third of a
+    network trained on a subsample can take every training clip as reference: a forward pass costs less than a
     training step, and the per-id mean and covariance of the Mahalanobis score need many clips.
     The run's ``train_*`` fields describe the reference clips. ``precise_bn`` recomputes the BatchNorm statistics
     on the training clips after training (:func:`recalibrate_batchnorm`), counted as training time.
-    ``hyperparameters`` are recorded in the metrics, with the recipe's options and the clip counts added.
+    ``model_key`` (the model's :data:`asd_utils.model_registry.CLASSIFIERS` key), the constructor options of a
+    :func:`build_classifier` model and the recipe are recorded in the metrics as data, ``hyperparameters`` (e.g. the
+    dataset and seed) with the clip counts added.
     ``progress=None`` shows a progress bar unless the environment sets ``TQDM_DISABLE`` (headless runs: tqdm's
     notebook bar ignores that variable by itself). The recipe's crops, cosine decay and label smoothing: see
     :func:`train_classifier`.
@@ -385,87 +396,11 @@ def run_classifier(name: str, model, train: ClipInputs, test: ClipInputs, recipe
     ref_logits, ref_emb = predict(model, reference, norm, device, embeddings=frozen if reference is train else None)
     ref_classes = class_indices(reference.table["machine_id"], mapping)
     test_logits, test_emb = predict(model, test, norm, device)
-    hyper = {**(hyperparameters or {}), **recipe.as_dict(), "n_train_clips": len(train),
+    hyper = {**(hyperparameters or {}), "n_train_clips": len(train),
              "n_reference_clips": len(reference), "precise_bn": precise_bn, "classes": sorted(mapping, key=mapping.get)}
+    spec = getattr(model, "spec", None) or {}
     run = ClassifierRun(name, model, mapping, norm, history, hyper, reference.table, test.table,
-                        ref_logits, ref_emb, test_logits, test_emb)
+                        ref_logits, ref_emb, test_logits, test_emb, model_key=model_key,
+                        options=dict(spec.get("options", {})), recipe=recipe)
     run.scores = classifier_scores(test_logits, test_emb, test_classes, ref_emb, ref_classes)
-    return run
-
-
-# ------------------------------------------------------------------------------------------------- results files
-def scores_frame(run: ClassifierRun) -> pd.DataFrame:
-    """Per-clip scores in long format: one row per (test clip, score) with ``file_name, dataset, machine_id, y,
-    anomaly_type`` (when known), ``model`` (``"<name> · <score>"``), ``score``, ``p_id`` and ``predicted_id``."""
-    ids = np.array(sorted(run.mapping, key=run.mapping.get))
-    base = run.test_table[[c for c in ("file_name", "dataset", "machine_id", "y", "anomaly_type", "severity")
-                           if c in run.test_table.columns]].copy()
-    base["p_id"] = run.p_id
-    base["predicted_id"] = ids[np.argmax(run.test_logits, axis=1)]
-    frames = [base.assign(model=f"{run.name} · {SCORE_LABELS.get(k, k)}", score=v) for k, v in run.scores.items()]
-    return pd.concat(frames, ignore_index=True)
-
-
-def write_scores_csv(path, runs: list[ClassifierRun]) -> Path:
-    """Write the :func:`scores_frame` of several runs to one CSV, atomically; returns the path."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        pd.concat([scores_frame(r) for r in runs], ignore_index=True).to_csv(tmp, index=False, float_format="%.6g")
-    return path
-
-
-def save_classifier(path, run: ClassifierRun, params: LogMelParams = LogMelParams()) -> Path:
-    """Save a trained classifier atomically as a dict: ``state_dict``, the recipe (``kind``, ``num_classes``,
-    ``options``), ``classes`` (machine ids in class order), ``norm`` (log-mel mean, std), ``feature_params``,
-    ``hyperparameters`` and the training embeddings + classes (so embedding scores need no training data)."""
-    spec = getattr(run.model, "spec", None)
-    if spec is None:
-        raise ValueError("the model was not made by build_classifier (no model.spec); cannot describe it")
-    payload = {"format": CLASSIFIER_FORMAT, "name": run.name, **spec,
-               "state_dict": {k: v.detach().cpu() for k, v in run.model.state_dict().items()},
-               "classes": sorted(run.mapping, key=run.mapping.get), "norm": tuple(run.norm),
-               "feature_params": asdict(params), "hyperparameters": dict(run.hyperparameters),
-               "train_seconds": float(run.history.seconds),
-               "train_embeddings": torch.as_tensor(run.train_embeddings),
-               "train_classes": torch.as_tensor(run.train_classes)}
-    return write_checkpoint(path, payload)
-
-
-def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild a classifier saved by :func:`save_classifier`: returns ``(model in eval mode, checkpoint dict)``.
-    ``path`` may also be the checkpoint dict itself, already read (by :func:`asd_utils.checkpoints.read_checkpoint`).
-    Use ``checkpoint["norm"]`` with :func:`predict` and ``LogMelParams(**checkpoint["feature_params"])``."""
-    checkpoint = read_checkpoint(path, CLASSIFIER_FORMAT)
-    options = {k: (False if k in ("pretrained", "pretrained_backbone") else v) for k, v in checkpoint["options"].items()}
-    model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
-    model.load_state_dict(checkpoint["state_dict"])
-    model.spec = {k: checkpoint[k] for k in ("kind", "num_classes", "options")}
-    return model.to(as_device(device)).eval(), checkpoint
-
-
-def rescore(checkpoint_path, test_table: pd.DataFrame, cache_dir="data/cache", device="auto") -> ClassifierRun:
-    """A saved classifier (:func:`save_classifier`; its path or the checkpoint dict already read) scoring new clips,
-    as a :class:`ClassifierRun`: no training.
-
-    Every score of ``test_table``'s clips (their ids must be among the checkpoint's classes); the distance scores use
-    the reference embeddings stored in the checkpoint; ``train_logits`` are not stored (NaN); ``history.seconds`` is
-    the training time the checkpoint recorded. Used by notebook 07 and ``python -m asd_utils score``.
-    """
-    device = as_device(device)
-    model, checkpoint = load_classifier(checkpoint_path, device=device)
-    classes = list(checkpoint["classes"])
-    mapping = {machine_id: index for index, machine_id in enumerate(classes)}
-    needs_waves = "wave" in getattr(model, "required_inputs", ("wave",))
-    test = load_clip_inputs(test_table, feature_params(checkpoint), cache_dir=cache_dir, device=device,
-                            waves=needs_waves)
-    norm = tuple(checkpoint["norm"])
-    test_logits, test_emb = predict(model, test, norm, device)
-    ref_classes, ref_emb = checkpoint["train_classes"].numpy(), checkpoint["train_embeddings"].numpy()
-    run = ClassifierRun(checkpoint.get("name", checkpoint["kind"]), model, mapping, norm,
-                        TrainingHistory(seconds=float(checkpoint.get("train_seconds", 0.0))),
-                        dict(checkpoint["hyperparameters"]),
-                        pd.DataFrame({"machine_id": np.asarray(classes)[ref_classes]}), test.table,
-                        np.full((len(ref_classes), len(classes)), np.nan, dtype=np.float32), ref_emb, test_logits,
-                        test_emb)
-    run.scores = classifier_scores(test_logits, test_emb, run.test_classes, ref_emb, ref_classes)
     return run

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from .data import SAMPLE_RATE
 from .utils import cli_path, display_path
 
 COPIED_FILES = ("eval_data_list.csv", "metadata.csv")
@@ -39,7 +40,7 @@ def convert_wave(audio: np.ndarray, file_sr: int, sr: int, channel: int | None) 
     return np.clip(mono, -1.0, 32767 / 32768).astype(np.float32)
 
 
-def convert_dataset(source, target, sr: int = 16000, channel: int | None = None) -> int:
+def convert_dataset(source, target, sr: int = SAMPLE_RATE, channel: int | None = None) -> int:
     """Write the converted copy of ``source`` into ``target``; return the number of WAVs written."""
     source, target = Path(source).resolve(), Path(target).resolve()
     if not source.is_dir():
@@ -90,7 +91,7 @@ def convert_main(argv: list[str] | None = None) -> int:
                                      description="Write a 16 kHz mono copy of a DCASE-layout folder of own recordings.")
     parser.add_argument("source", help="dataset folder in the DCASE layout (only read)")
     parser.add_argument("target", help="new or empty folder for the converted copy")
-    parser.add_argument("--sample-rate", type=int, default=16000, help="target sample rate in Hz (default: 16000)")
+    parser.add_argument("--sample-rate", type=int, default=SAMPLE_RATE, help=f"target sample rate in Hz (default: {SAMPLE_RATE})")
     parser.add_argument("--channel", type=int, default=None,
                         help="keep this channel of multi-channel files (default: the mean of all channels)")
     args = parser.parse_args(argv)

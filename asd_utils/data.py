@@ -29,7 +29,7 @@ import soundfile as sf
 from .paths import path_component
 from .utils import resolve_path
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = 16000  # DCASE 2020 Task 2 clips (and the course's synthetic ones)
 DATASETS = {"dev": "dev_data", "eval": "eval_data"}
 GROUND_TRUTH_NAME = "eval_data_list.csv"
 TABLE_COLUMNS = ["path", "file_name", "machine_type", "dataset", "split", "machine_id", "label", "y", "index"]

@@ -42,9 +42,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from asd_utils.paths import DISK_MARGIN_BYTES, _existing, folder_lock, size_text as _size  # noqa: F401 (re-exported)
+from asd_utils.paths import DISK_MARGIN_BYTES, existing_ancestor, folder_lock, size_text as _size  # noqa: F401 (re-exported)
 from asd_utils.paths import check_disk_space as _check_disk_space
-from asd_utils.unpack import _marker_files, _marker_ok, extract_zip
+from asd_utils.unpack import marker_files, marker_ok, extract_zip
 from asd_utils.utils import atomic_path, cli_path, positive_seconds, resolve_path, writable_dir, write_text_atomic
 
 ZENODO_BASE_URL = "https://zenodo.org"
@@ -124,7 +124,7 @@ def _manual_hint(entry: RemoteFile, downloads_dir: Path, target: Path) -> str:
 
 
 def file_md5(path: str | os.PathLike) -> str:
-    """Hex MD5 of a file, read in 1 MiB chunks (a 1 GB zip takes a few seconds)."""
+    """Hex MD5 of a file, read in 1 MiB chunks (a zip of several GB never sits in memory)."""
     digest = hashlib.md5()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK_BYTES), b""):
@@ -328,13 +328,13 @@ def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
             raise ValueError(f"no registry entry for {name!r}")
         subset = course_subset and (machine_type, p) in COURSE_SUBSET_IDS
         marker = dest / machine_type / f".complete_{p}.json"
-        if _marker_ok(marker, root, name, subset):
+        if marker_ok(marker, root, name, subset):
             summary["parts"][p] = {"file": name, "status": "already present", "target": str(dest / machine_type)}
         else:
             todo.append((p, name, registry[name], dest, subset, marker))
     unknown = [e.name for _, _, e, *_ in todo if e.size is None]
     needed = sum(2 * e.size for _, _, e, *_ in todo if e.size is not None and not (downloads / e.name).exists())
-    summary["disk_free_bytes"] = free = shutil.disk_usage(_existing(root)).free
+    summary["disk_free_bytes"] = free = shutil.disk_usage(existing_ancestor(root)).free
     if todo:
         check_disk_space(root, needed, f"{len(todo)} DCASE file(s)")
         say(f"Disk: {_size(free)} free at {root}; about {_size(needed)} needed for the known sizes (zip + extracted)"
@@ -362,7 +362,7 @@ def download_dcase(data_root: str | os.PathLike, machine_type: str = "slider",
                 files = [f"{PART_FOLDERS[p]}/{m}" for m in members]
                 # files an earlier, larger extraction put there but this one does not want (e.g. id_06): only clips
                 # in this part's own folder, as listed by a marker entry that passes inside()
-                old = set(_marker_files(marker, root, target) or []) - set(files)
+                old = set(marker_files(marker, root, target) or []) - set(files)
                 for rel in sorted(old):
                     if rel.endswith(".wav"):
                         (root / rel).unlink(missing_ok=True)

@@ -5,7 +5,7 @@ at 16 kHz gives a ``[128, 313]`` log-mel image. The autoencoders see 5 consecuti
 640-d vector (309 vectors per clip). The STFT runs in ``torch.stft`` and the mel filterbank comes from
 ``librosa.filters.mel``, so the result equals ``librosa.feature.melspectrogram`` (to within 0.01 dB) while a whole
 batch of clips is processed at once. ``log_mel_dataset`` caches the features of a file list on disk as float32, so
-no notebook computes them twice (2370 clips of 10 s take about 380 MB; stacked frames are built on the fly).
+no notebook computes them twice (stacked frames are built on the fly).
 
 Introduced in: notebooks/02_log_mel_features.ipynb
 """
@@ -72,7 +72,7 @@ class LogMelFrontEnd(torch.nn.Module):
         p = self.params
         spec = torch.stft(waveforms.float(), n_fft=p.n_fft, hop_length=p.hop_length, window=self.window,
                           center=True, pad_mode="constant", return_complex=True)
-        power = spec.real.square() + spec.imag.square()  # |X|^2 without the sqrt of abs(): about 2x faster
+        power = spec.real.square() + spec.imag.square()  # |X|^2 without the sqrt that abs() takes
         if p.power != 2.0:
             power = power.pow(p.power / 2.0)
         mel = torch.matmul(self.mel_basis, power)

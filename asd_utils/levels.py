@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from .data import load_wav
+from .data import SAMPLE_RATE, load_wav
 
 
-def band_envelope_db(wave: np.ndarray, sr: int = 16000, low_hz: float = 0.0, high_hz: float | None = None,
+def band_envelope_db(wave: np.ndarray, sr: int = SAMPLE_RATE, low_hz: float = 0.0, high_hz: float | None = None,
                      frame_length: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Energy envelope of one frequency band: ``(times_s [n_frames], level_db [n_frames])``.
 
@@ -43,7 +43,7 @@ def band_envelope_db(wave: np.ndarray, sr: int = 16000, low_hz: float = 0.0, hig
     return times, level_db
 
 
-def clip_statistics(x: np.ndarray, sr: int = 16000) -> dict[str, float]:
+def clip_statistics(x: np.ndarray, sr: int = SAMPLE_RATE) -> dict[str, float]:
     """Level and shape statistics of one clip, the numbers used to compare synthetic and real slider data.
 
     Returns ``rms`` and ``peak`` (full scale), ``rms_dbfs``, ``spectral_tilt_db`` (long-term spectrum at 150-250 Hz

@@ -197,16 +197,18 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
 
     Each entry of ``models`` holds at least ``network`` (the trained network's name, ``"no training"`` for a
     statistic), ``score`` (how it scores a clip: a key of :data:`asd_utils.model_registry.SCORE_LABELS` for a
-    classifier, ``"mean_error"`` or ``"p95_error"`` for an autoencoder, the statistic's name), ``per_id``,
-    ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``, ``train_seconds`` and ``hyperparameters``, so that
-    readers need not parse the entry's name; ``extra`` adds top-level keys (e.g. ``profile``). The file also
+    classifier, a key of :data:`asd_utils.model_registry.AUTOENCODER_SCORES` for an autoencoder, the statistic's
+    name), ``model`` (the :mod:`asd_utils.model_registry` key, None for a statistic or a network of one's own),
+    ``options`` (the model's constructor options), ``recipe`` (the training recipe as plain data, None without
+    training), ``per_id``, ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``, ``train_seconds`` and
+    ``hyperparameters``, so that readers need not parse the entry's name; ``extra`` adds top-level keys (e.g. ``profile``). The file also
     records ``dataset_fingerprint`` (:func:`asd_utils.data.dataset_fingerprint`), so that results of another
     dataset are never mixed in later (:func:`dataset_mismatch`).
     """
     from .data import dataset_fingerprint
 
-    required = {"network", "score", "per_id", "mean_auc", "mean_pauc", "pooled_auc", "n_params", "train_seconds",
-                "hyperparameters"}
+    required = {"network", "score", "model", "options", "recipe", "per_id", "mean_auc", "mean_pauc", "pooled_auc",
+                "n_params", "train_seconds", "hyperparameters"}
     for name, metrics in models.items():
         missing = required - set(metrics)
         if missing:
@@ -214,6 +216,11 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
         for key in ("network", "score"):
             if not isinstance(metrics[key], str) or not metrics[key]:
                 raise ValueError(f"model {name!r}: {key} = {metrics[key]!r}, expected a non-empty string")
+        for key, kinds, expected in (("model", (str, type(None)), "a model_registry key or None"),
+                                     ("options", (dict,), "a dict of constructor options"),
+                                     ("recipe", (dict, type(None)), "a recipe's as_dict() or None")):
+            if not isinstance(metrics[key], kinds):
+                raise ValueError(f"model {name!r}: {key} = {metrics[key]!r}, expected {expected}")
     payload = {"notebook": notebook, "data_root": str(data_root), "dataset_fingerprint": dataset_fingerprint(data_root),
                **extra, "models": models}
     path = Path(output_dir) / "metrics.json"

@@ -6,18 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model_registry import (AE_NOTEBOOK, AUTOENCODERS, CLASSIFIER_CLASS_NAMES, CLASSIFIERS, SCORE_LABELS,
-                             autoencoder_key)
-
-_KIND_OF_CLASS = {class_name: kind for kind, class_name in CLASSIFIER_CLASS_NAMES.items()}
-
-
-def classifier_key(metrics: dict) -> str:
-    """The :data:`asd_utils.model_registry.CLASSIFIERS` key of a classifier's dev result, from the hyper-parameters
-    its notebook recorded (``model``: the class name, ``head``: ``"softmax"`` or ``"arcface"``)."""
-    hyper = metrics["hyperparameters"]
-    network = (_KIND_OF_CLASS[hyper["model"]], hyper.get("head", "softmax"))
-    return next(key for key, spec in CLASSIFIERS.items() if (spec.kind, spec.head) == network)
+from .model_registry import AUTOENCODERS, CLASSIFIERS, SCORE_LABELS, autoencoder_key
 
 
 @dataclass
@@ -73,8 +62,9 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
                   standard_errors: dict[str, float] | None = None) -> ModelChoice:
     """Notebook 07's choice, by development mean AUC, of the models to retrain on the evaluation ids.
 
-    ``dev_metrics``: ``{model name: metrics.json entry + "notebook": its stem}`` of notebooks 03-06. ``"auto"`` picks
-    the best of notebook 03 (autoencoder) and the best (network, score) of 04-06 among ``candidates`` (``"all"`` or
+    ``dev_metrics``: ``{model name: metrics.json entry + "notebook": its stem}`` of notebooks 03-06 (an entry's
+    ``model`` key says which registry model it is; entries of other models are left out). ``"auto"`` picks the best
+    autoencoder and the best (classifier, score) among ``candidates`` (``"all"`` or
     comma-separated :data:`asd_utils.model_registry.CLASSIFIERS` keys; ``score`` other than ``"auto"`` restricts the
     scores). With ``standard_errors`` (``{model name: standard error of its dev mean AUC}``, e.g. from
     :func:`asd_utils.metrics.bootstrap_mean_auc`), "best" follows the one-standard-error rule: the smallest model
@@ -88,12 +78,13 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
     best_reason = "best dev mean AUC" if standard_errors is None else \
         "smallest model within one standard error of the best dev mean AUC"
     ae_results = {n: m for n, m in dev_metrics.items()  # (not notebook 03's other readings of one AE, e.g. its p95 error)
-                  if m["notebook"] == AE_NOTEBOOK and m["score"] == "mean_error"}
-    cls_results = {n: m for n, m in dev_metrics.items() if m["notebook"] != AE_NOTEBOOK}
+                  if m.get("model") in AUTOENCODERS and m["score"] == "mean_error"}
+    cls_results = {n: m for n, m in dev_metrics.items() if m.get("model") in CLASSIFIERS}
     if ae_model != "auto":
         ae_key, ae_reason = autoencoder_key(ae_model), "set by AE_MODEL"
     elif ae_results:
-        ae_key, ae_reason = autoencoder_key(ae_results[pick(ae_results)]["network"]), f"{best_reason} of notebook 03"
+        ae_key = ae_results[pick(ae_results)]["model"]
+        ae_reason = f"{best_reason} of notebook {AUTOENCODERS[ae_key].notebook[:2]}"
         if standard_errors is not None:
             within["autoencoder"] = _within_one_se(ae_results, standard_errors)
     else:
@@ -105,7 +96,7 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
         raise ValueError(f"unknown classifier(s) {unknown}; expected some of {list(CLASSIFIERS)}")
     if score != "auto" and score not in SCORE_LABELS:
         raise ValueError(f"unknown score {score!r}; expected 'auto' or one of {list(SCORE_LABELS)}")
-    recipe_of = {n: (classifier_key(m), m["score"]) for n, m in cls_results.items()}
+    recipe_of = {n: (m["model"], m["score"]) for n, m in cls_results.items()}
     left_out = []
     if classifier != "auto":
         matching = {n: m for n, m in cls_results.items() if recipe_of[n][0] == classifier}
@@ -115,7 +106,10 @@ def choose_models(dev_metrics: dict[str, dict], ae_model: str = "auto", classifi
         pool = {n: m for n, m in cls_results.items()
                 if recipe_of[n][0] in allowed and score in ("auto", recipe_of[n][1])}
         if pool:
-            (classifier, score), reason = recipe_of[pick(pool)], f"{best_reason} of notebooks 04-06"
+            (classifier, score) = recipe_of[pick(pool)]
+            taught_in = sorted({CLASSIFIERS[k].notebook[:2] for k in allowed})
+            span = f"notebook {taught_in[0]}" if len(taught_in) == 1 else f"notebooks {taught_in[0]}-{taught_in[-1]}"
+            reason = f"{best_reason} of {span}"
             if standard_errors is not None:
                 within["classifier"] = _within_one_se(pool, standard_errors)
         else:

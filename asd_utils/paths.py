@@ -126,7 +126,7 @@ def folder_lock(folder: str | os.PathLike, flag: str) -> Iterator[Path]:
         os.close(fd)
 
 
-def _existing(folder: Path) -> Path:
+def existing_ancestor(folder: Path) -> Path:
     """``folder`` or its nearest existing parent (disk usage of a folder not created yet)."""
     return next(p for p in (folder, *folder.parents) if p.exists())
 
@@ -143,7 +143,7 @@ def check_disk_space(folder: str | os.PathLike, needed_bytes: int, what: str, er
                      fix: str = "Free some space or choose another --data-root.") -> int:
     """Raise ``error`` unless ``folder``'s disk has ``needed_bytes`` plus :data:`DISK_MARGIN_BYTES` free; return the
     free bytes. The message says both numbers, so a small write refused on a nearly full disk is not a riddle."""
-    probe = _existing(Path(folder))
+    probe = existing_ancestor(Path(folder))
     free = shutil.disk_usage(probe).free
     if free < needed_bytes + DISK_MARGIN_BYTES:
         need = (f"about {size_text(needed_bytes)} plus a {DISK_MARGIN_BYTES // 2**20} MiB safety margin "

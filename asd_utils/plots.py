@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .data import SAMPLE_RATE
 from .metrics import auc_pauc
 
 if TYPE_CHECKING:  # for the annotations only; classifiers imports torch
@@ -83,7 +84,7 @@ def plot_clip_counts(table: pd.DataFrame, dataset: str = "dev", ax=None, title: 
     return ax
 
 
-def plot_waveform(wave: np.ndarray, sr: int = 16000, ax=None, title: str | None = None, color: str | None = None,
+def plot_waveform(wave: np.ndarray, sr: int = SAMPLE_RATE, ax=None, title: str | None = None, color: str | None = None,
                   start_s: float = 0.0, stop_s: float | None = None, ylim: float | None = None):
     """Waveform of one clip against time in seconds (optionally only ``start_s``..``stop_s``), amplitude in full
     scale (1.0 = 0 dBFS). ``ylim`` fixes a symmetric y-range so that several panels can be compared by eye.
@@ -104,7 +105,7 @@ def plot_waveform(wave: np.ndarray, sr: int = 16000, ax=None, title: str | None 
     return ax
 
 
-def mel_band_frequencies(n_mels: int = 128, sr: int = 16000, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+def mel_band_frequencies(n_mels: int = 128, sr: int = SAMPLE_RATE, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """Centre frequency in Hz of each band of librosa's (Slaney) mel filterbank, as used by the course front end.
 
     Introduced in: notebooks/02_log_mel_features.ipynb
@@ -114,7 +115,7 @@ def mel_band_frequencies(n_mels: int = 128, sr: int = 16000, fmin: float = 0.0, 
     return librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=sr / 2 if fmax is None else fmax)[1:-1]
 
 
-def set_mel_axis(ax, n_mels: int = 128, sr: int = 16000, axis: str = "y",
+def set_mel_axis(ax, n_mels: int = 128, sr: int = SAMPLE_RATE, axis: str = "y",
                  ticks_hz=(0, 250, 500, 1000, 2000, 4000, 8000)):
     """Label a mel-band axis (band index 0..n_mels-1) with frequencies in Hz at the bands where they fall.
 
@@ -133,7 +134,7 @@ def set_mel_axis(ax, n_mels: int = 128, sr: int = 16000, axis: str = "y",
     return ax
 
 
-def plot_log_mel(log_mel: np.ndarray, sr: int = 16000, hop_length: int = 512, ax=None, title: str | None = None,
+def plot_log_mel(log_mel: np.ndarray, sr: int = SAMPLE_RATE, hop_length: int = 512, ax=None, title: str | None = None,
                  vmin: float | None = None, vmax: float | None = None, colorbar: bool = True, cmap: str = "magma",
                  ticks_hz=(0, 250, 500, 1000, 2000, 4000, 8000)):
     """Log-mel image ``[n_mels, n_frames]`` (dB) against time in seconds, frequency axis labelled in Hz.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .data import SAMPLE_RATE
 from .model_registry import CLASSIFIERS
 from .recipes import ClassifierRecipe, TrainingRecipe
 
@@ -34,7 +35,7 @@ class SynthSizes:
     eval_test_normal: tuple[int, ...] = (100, 100, 100)
     eval_test_anomaly: tuple[int, ...] = (178, 178, 178)
     duration_s: float = 10.0
-    sample_rate: int = 16000
+    sample_rate: int = SAMPLE_RATE
 
     def total_clips(self) -> int:
         return sum(self.dev_train + self.dev_test_normal + self.dev_test_anomaly
@@ -191,11 +192,12 @@ AE_TRAINING: dict[str, dict[str, TrainingRecipe]] = {
 }
 
 
-def ae_training(profile: str) -> dict[str, TrainingRecipe]:
+def ae_training(profile: str, **overrides) -> dict[str, TrainingRecipe]:
     """The autoencoders' training recipes ``{model key: TrainingRecipe}`` under ``profile`` (:data:`AE_TRAINING`),
-    with a clear error for an unknown profile.
+    each with ``overrides`` applied as :func:`classifier_recipe` applies them (``None`` keeps the profile's value), and
+    a clear error for an unknown profile.
 
     Introduced in: notebooks/03_autoencoder_baselines.ipynb
     """
     synth_sizes(profile)
-    return dict(AE_TRAINING[profile])
+    return {key: recipe.replace(**overrides) for key, recipe in AE_TRAINING[profile].items()}

@@ -57,7 +57,6 @@ def read_results_csv(path, required) -> pd.DataFrame:
                          f"{fix}")
     return table
 SEED_COLUMNS = ["seed", "dataset", "model", "score", "mean_auc"]
-EVAL_SUFFIX = " · eval"  # notebook 07 names a model retrained on the evaluation ids "<its dev name> · eval"
 #: rows of the seed table: (bench_seeds model, score or None for the best of the model's scores, label)
 SEED_TABLE_ROWS = [("training-free", None, "best training-free level statistic (notebook 01)"),
                    ("mean-spectrum Gaussian", "mahalanobis", "mean-spectrum Gaussian, no training (notebook 01)"),
@@ -110,7 +109,7 @@ def course_tables(summary: pd.DataFrame) -> dict[str, str]:
     dev_auc = dict(zip(dev["model"], dev["mean_auc"]))
     eval_ids = [c for c in summary.columns if c[4:] in profiles.EVAL_IDS and ev[c].notna().any()]
     eval_table = pd.DataFrame({"model (chosen on dev)": ev["model"], **{c[4:]: ev[c] for c in eval_ids},
-                               "dev mean AUC": ev["model"].map(lambda m: dev_auc.get(m.removesuffix(EVAL_SUFFIX))),
+                               "dev mean AUC": ev["dev_result"].map(dev_auc),
                                "eval mean AUC": ev["mean_auc"], "eval mean pAUC": ev["mean_pauc"],
                                "eval pooled AUC": ev["pooled_auc"]})
     return {"course-dev": format_markdown_table(dev_table), "course-eval": format_markdown_table(eval_table)}

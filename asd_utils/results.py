@@ -21,7 +21,7 @@ from .literature import LITERATURE_RESULTS
 from .metrics import dataset_mismatch
 from .utils import display_path
 
-SUMMARY_FIXED_COLUMNS = ["notebook", "model", "score", "dataset", "mean_auc", "mean_pauc", "pooled_auc"]
+SUMMARY_FIXED_COLUMNS = ["notebook", "model", "score", "dataset", "dev_result", "mean_auc", "mean_pauc", "pooled_auc"]
 SUMMARY_TAIL_COLUMNS = ["n_params", "train_seconds", "notebook_seconds"]
 DEV_EVAL_COLUMNS = ["model", "chosen_from", "dev_mean_auc", "eval_mean_auc", "dev_mean_pauc", "eval_mean_pauc",
                     "dev_pooled_auc", "eval_pooled_auc", "eval_train_seconds"]
@@ -81,7 +81,8 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
     """One row per (notebook, model) from ``out_dir/<stem>/metrics.json``.
 
     Columns: notebook, model, score (the entry's score key), dataset (``"eval"`` for models scored on the evaluation
-    ids 01/03/05, as notebook 07's retrained models, else ``"dev"``), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
+    ids 01/03/05, as notebook 07's retrained models, else ``"dev"``), dev_result (the development result a
+    retrained model was chosen by: its entry's ``dev`` model; empty otherwise), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
     first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
     ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
     ``*/metrics.json``); ``data_root`` (and ``profile``) leave out results of other data
@@ -94,7 +95,7 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
         models = _read_models(path)
         for model, metrics in (models or {}).items():
             row = {"notebook": path.parent.name, "model": model, "score": metrics.get("score"),
-                   "dataset": _dataset_of(metrics)}
+                   "dataset": _dataset_of(metrics), "dev_result": (metrics.get("dev") or {}).get("model")}
             for key in ("mean_auc", "mean_pauc", "pooled_auc"):
                 row[key] = metrics.get(key)
             for machine_id, values in sorted(metrics.get("per_id", {}).items()):
@@ -107,7 +108,7 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
     id_columns = sorted({key for row in rows for key in row if key.startswith("auc_")},
                         key=lambda column: (column in eval_ids, column))
     frame = pd.DataFrame(rows, columns=SUMMARY_FIXED_COLUMNS + id_columns + SUMMARY_TAIL_COLUMNS)
-    for column in frame.columns[4:]:
+    for column in frame.columns[SUMMARY_FIXED_COLUMNS.index("mean_auc"):]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     frame["n_params"] = frame["n_params"].round().astype("Int64")
     return frame

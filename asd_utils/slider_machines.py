@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import numpy as np
 
-SAMPLE_RATE = 16000
 DURATION_S = 10.0
 FAULT_TYPES = ("rail_damage", "loose_belt", "no_grease")
 

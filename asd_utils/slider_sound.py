@@ -66,7 +66,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .slider_machines import DURATION_S, NORMAL_PEAK_LIMIT, SAMPLE_RATE, ClipParams, MachineParams, make_rng
+from .data import SAMPLE_RATE  # the generator writes clips at the DCASE data's rate
+from .slider_machines import DURATION_S, NORMAL_PEAK_LIMIT, ClipParams, MachineParams, make_rng
 
 # ---- Fault strengths at severity 1 (amplitudes relative to the friction-noise RMS) ---------------------------------
 WEAR_GAIN_DB = 3.0  # a worn machine rattles more: its friction noise is this much louder (the tones are not)

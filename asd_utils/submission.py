@@ -24,6 +24,7 @@ from .data import DatasetError, parse_file_name, read_ground_truth
 from .devices import as_device
 from .labels import read_score_file, score_file_id
 from .metrics import evaluate_scores
+from .model_registry import SCORE_LABELS
 from .paths import folder_lock, path_component, refuse_sources
 from .utils import cli_path, display_path, resolve_path, writable_dir, write_text_atomic
 
@@ -131,8 +132,10 @@ def _check_coverage(submission: pd.DataFrame, labels: dict, what: str, folder) -
 
 # ------------------------------------------------------------------------------------------ python -m asd_utils score
 KAGGLE_FILE_NAME = "kaggle_submission.csv"
-SCORE_CHOICES = ("mahalanobis", "1-softmax", "neg_log_prob", "knn_cosine")
+SCORE_CHOICES = tuple(SCORE_LABELS)  # a classifier's scores (asd_utils.scoring.classifier_scores)
 DEFAULT_CLASSIFIER_SCORE = "mahalanobis"
+
+
 def ground_truth_path(data_root: str | Path, machine_type: str = "slider") -> Path:
     """Where DCASE's evaluation ground truth lives in the course layout: ``ROOT/eval_data/<type>/eval_data_list.csv``."""
     from .data import GROUND_TRUTH_NAME
@@ -154,12 +157,12 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     """Anomaly scores of ``table``'s clips (columns ``path``, ``machine_id``) with a saved course model.
 
     ``checkpoint_path``: an autoencoder checkpoint (:func:`asd_utils.ae_pipeline.save_autoencoders`, notebooks 03 and
-    07) or a classifier checkpoint (:func:`asd_utils.classifiers.save_classifier`, notebooks 04-07). ``score`` applies
+    07) or a classifier checkpoint (:func:`asd_utils.classifier_files.save_classifier`, notebooks 04-07). ``score`` applies
     to classifiers only (one of :data:`SCORE_CHOICES`; default: the checkpoint's ``hyperparameters["score"]``, else
     Mahalanobis). Returns ``(scores [n], info)`` with ``info`` = ``{"kind", "model", "score", "machine_ids"}``.
     Errors name the file: no such file, not a course checkpoint, ids the model was not trained on.
     """
-    from . import ae_pipeline, classifier_inputs, classifiers
+    from . import ae_pipeline, classifier_files, classifier_inputs
     from .checkpoints import AUTOENCODER_FORMAT, feature_params, read_checkpoint
     from .data import require_machine_ids
     from .features import log_mel_dataset
@@ -182,7 +185,7 @@ def score_clips(checkpoint_path: str | Path, table: pd.DataFrame, score: str | N
     score = score or checkpoint.get("hyperparameters", {}).get("score") or DEFAULT_CLASSIFIER_SCORE
     if score not in SCORE_CHOICES:
         raise ValueError(f"unknown score {score!r}; expected one of {', '.join(SCORE_CHOICES)}")
-    run = classifiers.rescore(checkpoint, table, cache_dir=cache_dir, device=device)  # (read once, above)
+    run = classifier_files.rescore(checkpoint, table, cache_dir=cache_dir, device=device)  # (read once, above)
     return run.scores[score], {"kind": "classifier", "model": run.name, "score": score, "machine_ids": classes}
 
 
@@ -222,7 +225,7 @@ def score_main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    from .data import DatasetError, dataset_table, select
+    from .data import dataset_table, select
 
     parser = argparse.ArgumentParser(
         prog="python -m asd_utils score",

@@ -55,7 +55,7 @@ from .profiles import PROFILE_NAMES, SynthSizes, default_data_root, default_root
 from .slider_machines import (FAULT_TYPES, ID_DIFFICULTY, default_anomaly_type, draw_clip_params, machine_id_number,
                               machine_params, stable_hash)
 from .slider_sound import render_clip
-from .data import DatasetError, blocking_file, check_root, dataset_table
+from .data import SAMPLE_RATE, DatasetError, blocking_file, check_root, dataset_table
 from .levels import TRAINING_FREE_SCORES, clip_statistics, training_free_scores
 from .paths import check_disk_space, folder_lock, path_component, size_text
 from .provenance import (GENERATOR_VERSION, METADATA_COLUMNS, conflicts, ground_truth_conflict, ground_truth_text,
@@ -101,7 +101,7 @@ def clip_key(seed: int, machine_type: str, machine_id: str, split: str, label: s
             int(index))
 
 
-def _clip(seed, machine_type, machine_id, split, label, index, anomaly_type=None, severity=None):
+def clip_parameters(seed, machine_type, machine_id, split, label, index, anomaly_type=None, severity=None):
     """The machine and the drawn parameters of one clip (cheap: no audio)."""
     if label not in LABEL_CODES:
         raise ValueError(f"label must be 'normal' or 'anomaly', got {label!r}")
@@ -127,7 +127,7 @@ def _describe(machine, params) -> dict:
 
 def synthesize_clip(machine_id: str, label: str = "normal", anomaly_type: str | None = None,
                     severity: float | None = None, *, seed: int = 0, index: int = 0, split: str = "test",
-                    machine_type: str = "slider", sr: int = 16000,
+                    machine_type: str = "slider", sr: int = SAMPLE_RATE,
                     duration_s: float = 10.0) -> tuple[np.ndarray, dict]:
     """Synthesize one slide-rail clip: float32 waveform in [-1, 1) and a dict of its generation parameters.
 
@@ -137,7 +137,7 @@ def synthesize_clip(machine_id: str, label: str = "normal", anomaly_type: str | 
     ``FAULT_TYPES``) and ``severity`` in (0, 1] to hear a chosen fault of the same clip.
     Introduced in: notebooks/00_getting_started.ipynb
     """
-    machine, params = _clip(seed, machine_type, machine_id, split, label, index, anomaly_type, severity)
+    machine, params = clip_parameters(seed, machine_type, machine_id, split, label, index, anomaly_type, severity)
     samples = quantize_pcm16(render_clip(machine, params, sr, duration_s))
     return samples.astype(np.float32) / np.float32(32768.0), _describe(machine, params)
 
@@ -148,7 +148,7 @@ def _provenance(seed: int, machine_type: str, job: _Job) -> str:
 
 def _make_file(job: _Job, root: str, seed: int, machine_type: str, sr: int, duration_s: float) -> tuple[dict, bool]:
     """Write one WAV unless an identical one is there; return its metadata row and whether it was written."""
-    machine, params = _clip(seed, machine_type, job.machine_id, job.split, job.label, job.source_index)
+    machine, params = clip_parameters(seed, machine_type, job.machine_id, job.split, job.label, job.source_index)
     row = {"path": job.path, "dataset": job.dataset, "split": job.split, "index": job.file_index,
            **_describe(machine, params), "source_file": f"{job.label}_{job.machine_id}_{job.source_index:08d}.wav",
            "seed": seed, "generator_version": GENERATOR_VERSION}
@@ -222,7 +222,7 @@ def _reuse_freed_memory() -> None:
     """Ask glibc to keep freed memory for reuse instead of handing it back to the OS after every clip.
 
     A clip allocates a few dozen 1.3 MB temporary arrays; without this each one is mapped afresh and page-faulted,
-    which doubles the generation time (more in virtual machines). Harmless elsewhere; a no-op off glibc.
+    which slows the generation down markedly (more in virtual machines). Harmless elsewhere; a no-op off glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")

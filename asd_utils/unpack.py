@@ -71,7 +71,7 @@ def extract_zip(zip_path: Path, dest: Path, machine_type: str, keep_ids: tuple[s
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _marker_files(marker: Path, root: Path, folder: Path) -> list[str] | None:
+def marker_files(marker: Path, root: Path, folder: Path) -> list[str] | None:
     """The files a ``.complete_<part>.json`` marker lists, each checked to lie in ``folder`` (the part's
     ``<dataset>/<type>`` folder); entries that do not are dropped with a warning (never read, never deleted).
     ``None`` when the marker is missing or not JSON."""
@@ -96,12 +96,12 @@ def _marker_files(marker: Path, root: Path, folder: Path) -> list[str] | None:
     return kept
 
 
-def _marker_ok(marker: Path, root: Path, name: str, subset: bool) -> bool:
+def marker_ok(marker: Path, root: Path, name: str, subset: bool) -> bool:
     try:
         info = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    files = _marker_files(marker, root, marker.parent)
+    files = marker_files(marker, root, marker.parent)
     return (isinstance(info, dict) and info.get("file") == name and info.get("course_subset") == subset
             and files is not None and len(files) == len(info.get("files", []))
             and all((root / rel).is_file() for rel in files))

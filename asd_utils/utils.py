@@ -10,9 +10,12 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only: importing this module loads no torch
+    import torch
 
 
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -155,14 +158,15 @@ def show_code(obj) -> None:
     print(source)
 
 
-def answered(number: int, *answers) -> bool:
+def answered(number: int, *answers, note: str = "") -> bool:
     """Whether exercise ``number`` has every answer filled in; if not, says so (the notebooks' exercise checks call
-    this first, so an exercise left as ``None`` prints "not answered yet" instead of failing).
+    this first, so an exercise left as ``None`` prints "not answered yet" instead of failing), with ``note`` in
+    brackets after it (e.g. ``"synthetic data only"``).
 
-    Introduced in: notebooks/03_autoencoder_baselines.ipynb
+    Introduced in: notebooks/00_getting_started.ipynb
     """
     if any(answer is None for answer in answers):
-        print(f"Exercise {number}: not answered yet")
+        print(f"Exercise {number}: not answered yet" + (f" ({note})" if note else ""))
         return False
     return True
 

@@ -56,7 +56,7 @@ from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.metrics import evaluate_scores  # noqa: E402
 from asd_utils.scoring import classifier_scores  # noqa: E402
 from asd_utils.provenance import synthetic_dataset_info  # noqa: E402
-from asd_utils.synth import _clip, quantize_pcm16  # noqa: E402
+from asd_utils.synth import clip_parameters, quantize_pcm16  # noqa: E402
 from asd_utils.utils import resolve_path, write_text_atomic  # noqa: E402
 from asd_utils.readme_tables import merge_rows  # noqa: E402
 
@@ -138,7 +138,7 @@ def rerendered_anomalies(test: pd.DataFrame, seed: int, folder: Path, constants:
         for _, row in test[test["y"] == 1].iterrows():
             name = Path(row["path"]).name
             index = int(name.rsplit("_", 1)[1].split(".")[0])
-            machine, params = _clip(seed, "slider", row["machine_id"], "test", "anomaly", index)
+            machine, params = clip_parameters(seed, "slider", row["machine_id"], "test", "anomaly", index)
             target = folder / name
             sf.write(target, quantize_pcm16(slider_sound.render_clip(machine, params)), 16000, subtype="PCM_16")
             rows.append({**row.to_dict(), "path": str(target)})

@@ -43,14 +43,14 @@ from bench_data_size import generator_constants  # noqa: E402
 from asd_utils import profiles, slider_sound  # noqa: E402
 from asd_utils.ae_pipeline import (autoencoder_scores, load_autoencoders, save_autoencoders,  # noqa: E402
                                    train_autoencoders)
-from asd_utils.classifiers import rescore, save_classifier  # noqa: E402
+from asd_utils.classifier_files import rescore, save_classifier  # noqa: E402
 from asd_utils.data import dataset_table  # noqa: E402
 from asd_utils.features import LogMelParams, log_mel_dataset  # noqa: E402
 from asd_utils.levels import training_free_scores  # noqa: E402
 from asd_utils.metrics import evaluate_scores  # noqa: E402
 from asd_utils.provenance import synthetic_dataset_info  # noqa: E402
 from asd_utils.scoring import mean_spectrum_scores  # noqa: E402
-from asd_utils.synth import _clip, generate_dataset, quantize_pcm16  # noqa: E402
+from asd_utils.synth import clip_parameters, generate_dataset, quantize_pcm16  # noqa: E402
 from asd_utils.readme_tables import merge_rows  # noqa: E402
 from asd_utils.utils import resolve_path, write_text_atomic  # noqa: E402
 
@@ -107,7 +107,7 @@ def _render(rows: pd.DataFrame, seed: int, folder: Path, cue: tuple[dict, dict] 
         for _, row in rows.iterrows():
             name = Path(row["path"]).name
             label = "anomaly" if row["y"] == 1 else "normal"
-            machine, params = _clip(seed, "slider", row["machine_id"], "test", label,
+            machine, params = clip_parameters(seed, "slider", row["machine_id"], "test", label,
                                     int(name.rsplit("_", 1)[1].split(".")[0]))
             if cue is not None:
                 machine = dataclasses.replace(machine, **{k: _moved(getattr(machine, k), f) for k, f in cue[0].items()})
@@ -146,7 +146,7 @@ def trained_models(train: pd.DataFrame, test: pd.DataFrame, seed: int, models_di
         groups = {m: [m] for m in sorted(dev_train["machine_id"].unique())}
         run = train_autoencoders("dcase_ae", log_mel_dataset(dev_train["path"]), dev_train["machine_id"], groups,
                                  recipe)
-        save_autoencoders(autoencoder, "dcase_ae", run, LogMelParams(), {})
+        save_autoencoders(autoencoder, run, LogMelParams(), {})
         print(f"DCASE AE trained in {run.seconds:.0f} s", flush=True)
     return classifier, autoencoder
 

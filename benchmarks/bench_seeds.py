@@ -99,7 +99,7 @@ def train_course_classifier(name: str, train: pd.DataFrame, test: pd.DataFrame, 
     spec = model_registry.CLASSIFIERS[name]
     kind, label = spec.kind, spec.name
     recipe = profiles.CLASSIFIER_TRAINING["course"][spec.recipe].replace(**changes)
-    options = {"pretrained": recipe.pretrained} if kind == "resnet50_baseline" else {}
+    options = {**spec.options, "pretrained": recipe.pretrained}
     needs_waves = kind != "resnet50_baseline"
     reference = load_clip_inputs(train, waves=needs_waves)
     heldout_per_id = HELDOUT_PER_ID if kind != "resnet50_baseline" else 0  # as notebooks 04-06
@@ -110,7 +110,7 @@ def train_course_classifier(name: str, train: pd.DataFrame, test: pd.DataFrame, 
     set_seed(train_seed)  # the initial weights too
     model = build(kind, len(class_mapping(train["machine_id"])), **options)
     return run_classifier(label, model, train_inputs, test_inputs, recipe, seed=train_seed, reference=reference,
-                          progress=False, heldout=heldout)
+                          progress=False, heldout=heldout, model_key=name)
 
 
 def classifier_rows(name: str, train: pd.DataFrame, test: pd.DataFrame, seed: int, train_seed: int | None = None,

@@ -32,7 +32,7 @@ from asd_utils.classifiers import build_classifier
 from asd_utils.data import dataset_table
 from asd_utils import profiles
 from asd_utils.models.heads import make_head
-from asd_utils.models.stgram import SepSTgramNet, STgramNet, _image, _three_channels
+from asd_utils.models.stgram import SepSTgramNet, STgramNet, single_channel_map, three_channels
 from asd_utils.readme_tables import merge_rows
 from asd_utils.utils import write_text_atomic
 
@@ -51,9 +51,9 @@ class SepWithoutOneView(SepSTgramNet):
         self.off = off
 
     def embed_inputs(self, wave, logmel):
-        logmel = _image(logmel, "logmel")
-        spectral = self.spectral_backbone(_three_channels(logmel)) if self.off != "logmel" else None
-        temporal = self.temporal_backbone(_three_channels(self.tgram(wave))) if self.off != "tgram" else None
+        logmel = single_channel_map(logmel, "logmel")
+        spectral = self.spectral_backbone(three_channels(logmel)) if self.off != "logmel" else None
+        temporal = self.temporal_backbone(three_channels(self.tgram(wave))) if self.off != "tgram" else None
         spectral = torch.zeros_like(temporal) if spectral is None else spectral
         temporal = torch.zeros_like(spectral) if temporal is None else temporal
         return self.relu(self.fc1(torch.cat([spectral, temporal], dim=1)))
@@ -69,16 +69,16 @@ class SepLinearHead(SepSTgramNet):
         self.head = make_head("softmax", 1024, num_classes)
 
     def embed_inputs(self, wave, logmel):
-        logmel = _image(logmel, "logmel")
-        return torch.cat([self.spectral_backbone(_three_channels(logmel)),
-                          self.temporal_backbone(_three_channels(self.tgram(wave)))], dim=1)
+        logmel = single_channel_map(logmel, "logmel")
+        return torch.cat([self.spectral_backbone(three_channels(logmel)),
+                          self.temporal_backbone(three_channels(self.tgram(wave)))], dim=1)
 
 
 class STgramWithoutTgram(STgramNet):
     """STgramNet whose Tgram channel is zero: the image is ``[log-mel, 0, 0]``."""
 
     def stgram(self, wave, logmel):
-        logmel = _image(logmel, "logmel")
+        logmel = single_channel_map(logmel, "logmel")
         return torch.stack([logmel, torch.zeros_like(logmel), torch.zeros_like(logmel)], dim=1)
 
 

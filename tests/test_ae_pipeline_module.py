@@ -116,13 +116,14 @@ def test_train_autoencoders_per_id_save_load_and_score(tmp_path):
                        run.scores[2:], rtol=1e-5)
 
     params = LogMelParams(n_mels=16)
-    hyper = ae_pipeline.autoencoder_hyperparameters("batchnorm", TrainingRecipe(epochs=1, batch_size=32), feature_params=params,
-                                                    n_models=2)
-    assert hyper["architecture"] == "VAE" and hyper["batch_norm"] is True and hyper["n_mels"] == 16
-    path = ae_pipeline.save_autoencoders(tmp_path / "models" / "batchnorm.pt", "batchnorm", run, params, hyper)
+    hyper = ae_pipeline.autoencoder_hyperparameters(feature_params=params, n_models=2)
+    assert hyper["n_models"] == 2 and hyper["n_mels"] == 16 and "epochs" not in hyper  # the recipe travels apart
+    path = ae_pipeline.save_autoencoders(tmp_path / "models" / "batchnorm.pt", run, params, hyper)
     checkpoint = torch.load(path, weights_only=True)  # plain data: no code runs when it is read
-    assert checkpoint["format"] == checkpoints.AUTOENCODER_FORMAT == "asd_course.autoencoder.v1"
-    assert checkpoint["init_kwargs"] == {"input_dim": 80, "batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}
+    assert checkpoint["format"] == checkpoints.AUTOENCODER_FORMAT
+    assert (checkpoint["model"], checkpoint["input_dim"]) == (run.key, 80)
+    assert checkpoint["options"] == {"batch_norm": True, "dropout": 0.0, "kl_weight": 1e-3}
+    assert checkpoint["recipe"] == run.recipe.as_dict()
     assert checkpoints.feature_params(checkpoint) == params
     loaded = ae_pipeline.load_autoencoders(path)
     assert sorted(loaded) == ["id_01", "id_03"]
@@ -162,10 +163,9 @@ def test_notebook_03_checkpoints_round_trip_for_every_recipe(tmp_path, key, per_
     run = ae_pipeline.train_autoencoders(key, train, train_ids, groups,
                                          TrainingRecipe(epochs=1, batch_size=16, learning_rate=1e-3), test_logmels=test,
                                          test_ids=test_ids, standardize=standardize, device="cpu")
-    hyper = ae_pipeline.autoencoder_hyperparameters(key, TrainingRecipe(epochs=1), feature_params=PARAMS, per_id_models=per_id,
-                                                    n_models=len(groups), standardize=standardize)
-    loaded = ae_pipeline.load_autoencoders(
-        ae_pipeline.save_autoencoders(tmp_path / f"{key}.pt", key, run, PARAMS, hyper))
+    hyper = ae_pipeline.autoencoder_hyperparameters(feature_params=PARAMS, per_id_models=per_id, n_models=len(groups),
+                                                    standardize=standardize)
+    loaded = ae_pipeline.load_autoencoders(ae_pipeline.save_autoencoders(tmp_path / f"{key}.pt", run, PARAMS, hyper))
     assert sorted(loaded) == ["id_00", "id_02"]
     for mid, (model, mean, std) in loaded.items():
         trained = run.groups[mid if per_id else "all_ids"]

@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 
+from asd_utils import classifier_files
 from asd_utils import classifier_inputs as ci
 from asd_utils import classifiers as cl
 from asd_utils import profiles
@@ -119,9 +120,10 @@ def tiny_inputs(tmp_path_factory):
                  for split in ("train", "test"))
 
 
-@pytest.mark.parametrize("kind, options", [("stgramnet", {}), ("stgramnet", {"head": "arcface"}),
-                                           ("sepstgramnet", {"hidden": 32})])
-def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoints(tmp_path, tiny_inputs, kind,
+@pytest.mark.parametrize("model_key, kind, options", [("stgramnet", "stgramnet", {}),
+                                                ("stgramnet_arcface", "stgramnet", {"head": "arcface"}),
+                                                ("sepstgramnet", "sepstgramnet", {"hidden": 32})])
+def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoints(tmp_path, tiny_inputs, model_key, kind,
                                                                                    options):
     set_seed(0)
     train, test = tiny_inputs
@@ -129,8 +131,7 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
     assert train.waves.shape == (6, 8000) and train.logmels.shape == (6, 128, 16)
     model = cl.build_classifier(kind, num_classes=2, params=params, **options)
     run = cl.run_classifier(kind, model, train, test, ClassifierRecipe(epochs=1, batch_size=2, learning_rate=1e-3),
-                            device="cpu",
-                            progress=False, hyperparameters={"note": "tiny"})
+                            device="cpu", progress=False, model_key=model_key, hyperparameters={"note": "tiny"})
     assert len(run.history.train_loss) == 1 and math.isfinite(run.history.train_loss[0])
     assert set(run.scores) == set(cl.SCORE_LABELS)
     for values in run.scores.values():
@@ -142,15 +143,19 @@ def test_tiny_training_run_gives_finite_scores_metrics_and_reloadable_checkpoint
         assert (metrics["network"], metrics["score"]) == (kind, key)
         assert {k: metrics[k] for k in ("per_id", "mean_auc", "mean_pauc", "pooled_auc")} == evaluate_scores(
             test.table, run.scores[key])
-    for metrics in models.values():
-        assert metrics["hyperparameters"]["epochs"] == 1 and metrics["hyperparameters"]["note"] == "tiny"
-        assert metrics["n_params"] > 0
+    for metrics in models.values():  # the model and its recipe as data, the notebook's hyper-parameters apart
+        assert (metrics["model"], metrics["recipe"]["epochs"], metrics["recipe"]["batch_size"]) == (model_key, 1, 2)
+        assert metrics["options"] == model.spec["options"] and "epochs" not in metrics["hyperparameters"]
+        assert metrics["hyperparameters"]["note"] == "tiny" and metrics["n_params"] > 0
     payload = json.loads(write_metrics_json(tmp_path / "out", "05_x", "data", models, profile="tiny").read_text())
     assert payload["models"][f"{kind} · Mahalanobis"]["mean_auc"] == pytest.approx(models[f"{kind} · Mahalanobis"]["mean_auc"])
-    scores = pd.read_csv(cl.write_scores_csv(tmp_path / "out" / "scores.csv", [run]))
+    scores = pd.read_csv(classifier_files.write_scores_csv(tmp_path / "out" / "scores.csv", [run]))
     assert len(scores) == 4 * len(test) and {"file_name", "machine_id", "y", "model", "score"} <= set(scores.columns)
-    reloaded, checkpoint = cl.load_classifier(cl.save_classifier(tmp_path / "out" / "models" / "m.pt", run, params))
+    path = classifier_files.save_classifier(tmp_path / "out" / "models" / "m.pt", run, params)
+    reloaded, checkpoint = classifier_files.load_classifier(path)
     assert checkpoint["classes"] == ["id_00", "id_02"] and checkpoint["train_embeddings"].shape[0] == len(train)
+    assert (checkpoint["model"], checkpoint["recipe"]) == (model_key, run.recipe.as_dict())
+    assert classifier_files.rescore(path, test.table, cache_dir=None, device="cpu").recipe == run.recipe
     logits, _ = cl.predict(reloaded, test, checkpoint["norm"], device="cpu")
     np.testing.assert_allclose(logits, run.test_logits, rtol=1e-4, atol=1e-4)
 
@@ -314,7 +319,7 @@ def test_crop_training_label_smoothing_curves_and_rescore_from_the_checkpoint(tm
                             heldout=train)
     assert [m["epoch"] for m in run.history.epoch_metrics] == [1, 2, 3, 4]
     assert all(0.0 <= m["heldout_id_accuracy"] <= 1.0 for m in run.history.epoch_metrics)
-    assert run.hyperparameters["crop_frames"] == 8 and run.hyperparameters["label_smoothing"] == 0.2
+    assert run.recipe.crop_frames == 8 and run.recipe.label_smoothing == 0.2
     assert run.p_id.max() < 1 - 1e-6  # label smoothing: the softmax never reaches certainty
 
 
@@ -333,13 +338,13 @@ def test_rescore_scores_new_clips_like_the_run(tmp_path, separable):
     run = cl.run_classifier("STgramNet (CE)", model, train, test_from_files,
                             ClassifierRecipe(epochs=2, batch_size=4, learning_rate=1e-3, crop_frames=8), device="cpu",
                             progress=False)
-    again = cl.rescore(cl.save_classifier(tmp_path / "net.pt", run), table, cache_dir=None, device="cpu")
+    again = classifier_files.rescore(classifier_files.save_classifier(tmp_path / "net.pt", run), table, cache_dir=None, device="cpu")
     assert again.history.seconds == pytest.approx(run.history.seconds)
     assert sorted(again.scores) == sorted(run.scores)
     for key, values in run.scores.items():
         np.testing.assert_allclose(again.scores[key], values, rtol=1e-5, atol=1e-6, err_msg=key)
     with pytest.raises(ValueError, match="id_09"):
-        cl.rescore(tmp_path / "net.pt", table.assign(machine_id="id_09"), cache_dir=None, device="cpu")
+        classifier_files.rescore(tmp_path / "net.pt", table.assign(machine_id="id_09"), cache_dir=None, device="cpu")
 
 
 def test_random_crops_align_waveform_and_log_mel():

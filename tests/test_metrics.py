@@ -51,7 +51,7 @@ def test_evaluate_scores_per_id_mean_and_pooled():
 
 
 def test_results_table_and_metrics_json_roundtrip(tmp_path):
-    metrics = {"network": "AE", "score": "mean_error", "per_id": {"id_00": {"auc": 0.91234, "pauc": 0.8}},
+    metrics = {"network": "AE", "score": "mean_error", "model": None, "options": {}, "recipe": None, "per_id": {"id_00": {"auc": 0.91234, "pauc": 0.8}},
                "mean_auc": 0.91234, "mean_pauc": 0.8,
                "pooled_auc": 0.9, "n_params": np.int64(10), "train_seconds": 1.5, "hyperparameters": {"epochs": 2}}
     table = results_table({"AE": metrics})
@@ -65,6 +65,10 @@ def test_results_table_and_metrics_json_roundtrip(tmp_path):
         write_metrics_json(tmp_path, "x", "y", {"AE": {"per_id": {}}})
     with pytest.raises(ValueError, match="'AE': score = '', expected a non-empty string"):
         write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "score": ""}})
+    with pytest.raises(ValueError, match="'AE': recipe = 'epochs 2', expected a recipe's as_dict"):
+        write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "recipe": "epochs 2"}})
+    with pytest.raises(ValueError, match="'AE': model = 3, expected a model_registry key or None"):
+        write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "model": 3}})
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         read_metrics_json(tmp_path / "nothing")
 

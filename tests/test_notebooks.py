@@ -18,7 +18,7 @@ from numbers import Real
 import pytest
 import soundfile as sf
 
-from asd_utils import profiles, runner
+from asd_utils import model_registry, profiles, runner
 
 NOTEBOOKS = runner.list_notebooks()
 NOTEBOOK_PARAMS = [pytest.param(path, id=path.stem) for path in NOTEBOOKS] or [
@@ -106,17 +106,24 @@ def metrics_schema_problems(payload: dict, stem: str, profile: str = "tiny") -> 
             problems.append(f"{name}: train_seconds = {seconds!r} is not a non-negative number")
         if not isinstance(metrics.get("hyperparameters"), dict):
             problems.append(f"{name}: hyperparameters missing or not a dict")
+        key = metrics.get("model", "missing")
+        if key is not None and key not in {**model_registry.AUTOENCODERS, **model_registry.CLASSIFIERS}:
+            problems.append(f"{name}: model = {key!r} is neither None nor a model_registry key")
+        if not isinstance(metrics.get("options"), dict):
+            problems.append(f"{name}: options missing or not a dict")
+        if key is not None and not isinstance(metrics.get("recipe"), dict):
+            problems.append(f"{name}: a registry model without its recipe ({metrics.get('recipe')!r})")
     return problems
 
 
 def test_metrics_schema_checker_catches_problems():
-    good = {"network": "AE", "score": "mean_error", "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}, "id_02": {"auc": 0.6, "pauc": 0.5}}, "mean_auc": 0.7,
+    good = {"network": "AE", "score": "mean_error", "model": None, "options": {}, "recipe": None, "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}, "id_02": {"auc": 0.6, "pauc": 0.5}}, "mean_auc": 0.7,
             "mean_pauc": 0.55, "pooled_auc": 0.68, "n_params": 10, "train_seconds": 1.0, "hyperparameters": {}}
     payload = {"notebook": "03_x", "data_root": "data", "profile": "tiny", "models": {"ae": good}}
     assert metrics_schema_problems(payload, "03_x") == []
-    bad = dict(good, per_id={"id_00": {"auc": 1.2, "pauc": None}}, n_params=1.5, hyperparameters=None)
+    bad = dict(good, per_id={"id_00": {"auc": 1.2, "pauc": None}}, n_params=1.5, hyperparameters=None, model="ae")
     problems = metrics_schema_problems({**payload, "models": {"ae": bad}}, "03_x")
-    assert len(problems) == 4, problems  # per-id auc and pauc, n_params, hyperparameters
+    assert len(problems) == 6, problems  # per-id auc and pauc, n_params, hyperparameters, model key, its recipe
     assert any("per_id[id_00][auc]" in p for p in problems)
     assert metrics_schema_problems({**payload, "notebook": "04_y"}, "03_x") == ["notebook is '04_y', expected '03_x'"]
 

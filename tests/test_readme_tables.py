@@ -16,8 +16,9 @@ def test_readme_tables_match_the_committed_results():
         f"{readme_tables.SEED_RESULTS_CSV}: run 'python -m asd_utils readme-tables'")
 
 
-def _summary_row(notebook, model, dataset, auc, seconds, ids, score="mahalanobis"):
-    return {"notebook": notebook, "model": model, "score": score, "dataset": dataset, "mean_auc": auc, "mean_pauc": auc - 0.2,
+def _summary_row(notebook, model, dataset, auc, seconds, ids, score="mahalanobis", dev_result=None):
+    return {"notebook": notebook, "model": model, "score": score, "dataset": dataset, "dev_result": dev_result,
+            "mean_auc": auc, "mean_pauc": auc - 0.2,
             "pooled_auc": auc - 0.01, **{f"auc_{i}": auc for i in ids}, "n_params": 5, "train_seconds": seconds}
 
 
@@ -27,7 +28,8 @@ def test_course_tables_leave_out_neg_log_prob_and_pair_eval_with_dev():
                             _summary_row("05_stgramnet", "Net · 1-softmax", "dev", 0.8, 45.6, dev),
                             _summary_row("05_stgramnet", "Net · neg log prob", "dev", 0.8, 45.6, dev, "neg_log_prob"),
                             _summary_row("05_stgramnet", "Net · Mahalanobis", "dev", 0.9, 45.6, dev),
-                            _summary_row("07_results", "Net · Mahalanobis · eval", "eval", 0.85, 1.0, ev)])
+                            _summary_row("07_results", "Net · Mahalanobis · eval", "eval", 0.85, 1.0, ev,
+                                         dev_result="Net · Mahalanobis")])
     tables = readme_tables.course_tables(summary)
     assert tables["course-dev"].splitlines() == [
         "| notebook · model · score (dev ids 00 / 02) | id_00 | id_02 | mean AUC | mean pAUC | pooled AUC | training |",
@@ -66,7 +68,7 @@ def test_write_course_results_replaces_the_rows_of_the_notebooks_run(tmp_path):
     old = pd.DataFrame([_summary_row("03_ae", "ae", "dev", 0.6, 1.0, ["id_00"]),
                         _summary_row("05_net", "net", "dev", 0.7, 1.0, ["id_00"])])
     old.to_csv(path, index=False)
-    model = {"network": "new", "score": "mahalanobis", "per_id": {"id_00": {"auc": 0.9, "pauc": 0.7}}, "mean_auc": 0.9, "mean_pauc": 0.7, "pooled_auc": 0.9,
+    model = {"network": "new", "score": "mahalanobis", "model": None, "options": {}, "recipe": None, "per_id": {"id_00": {"auc": 0.9, "pauc": 0.7}}, "mean_auc": 0.9, "mean_pauc": 0.7, "pooled_auc": 0.9,
              "n_params": 3, "train_seconds": 2.0, "hyperparameters": {}}
     for stem in ("05_net", "06_other"):  # 06 was not run this time: its stale metrics.json is not read
         write_metrics_json(tmp_path / "out" / stem, stem, "data/synthetic_course", {"new": model}, profile="course")

@@ -253,17 +253,17 @@ def test_hand_made_checkpoint_names_what_it_lacks(tmp_path):
     path = tmp_path / "model.pt"
     torch.save({"format": checkpoints.AUTOENCODER_FORMAT}, path)
     table = pd.DataFrame({"path": ["x.wav"], "machine_id": ["id_01"]})
-    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class', .*'feature_params'.*save the "
-                                         "model again"):
+    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'model', .*'feature_params'.*'class'.*save "
+                                         "the model again"):
         score_clips(path, table, device="cpu")
     # the loaders themselves (notebooks call them directly), for both families
-    from asd_utils import classifiers
+    from asd_utils import classifier_files
 
-    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'class'"):
+    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'model'.*'class'"):
         ae_pipeline.load_autoencoders(path)
     torch.save({"format": checkpoints.CLASSIFIER_FORMAT, "kind": "stgramnet"}, path)
-    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'num_classes', 'options'"):
-        classifiers.load_classifier(path)
+    with pytest.raises(ValueError, match=r"model.pt: a .* checkpoint without 'model', 'name', 'options'.*'num_classes'"):
+        classifier_files.load_classifier(path)
 
 
 # ------------------------------------------------------------------------------------------- run, set-repo
@@ -317,7 +317,7 @@ def test_set_repo_changes_only_the_name_and_round_trips(tmp_path):
 
 # --------------------------------------------------------------------------------------------- download
 def test_tampered_marker_never_reaches_outside_the_data_root(tmp_path, capsys):
-    from asd_utils.unpack import _marker_files
+    from asd_utils.unpack import marker_files
 
     victim = tmp_path / "victim.txt"
     victim.write_text("mine")
@@ -326,7 +326,7 @@ def test_tampered_marker_never_reaches_outside_the_data_root(tmp_path, capsys):
     marker.parent.mkdir(parents=True)
     marker.write_text(json.dumps({"file": "dev_data_slider.zip", "files": [
         "../victim.txt", "/etc/passwd", "eval_data/slider/x.wav", "dev_data/slider/train/normal_id_00_00000000.wav"]}))
-    assert _marker_files(marker, root, marker.parent) == ["dev_data/slider/train/normal_id_00_00000000.wav"]
+    assert marker_files(marker, root, marker.parent) == ["dev_data/slider/train/normal_id_00_00000000.wav"]
     err = capsys.readouterr().err
     assert "'../victim.txt' is not a relative path inside" in err and "outside" in err
     assert victim.read_text() == "mine"

@@ -22,7 +22,7 @@ def test_format_markdown_table():
 
 def test_collect_summary_reads_metrics_and_timings(tmp_path):
     def model(auc, ids):
-        return {"network": "net", "score": "mean_error", "per_id": {i: {"auc": auc, "pauc": 0.5} for i in ids},
+        return {"network": "net", "score": "mean_error", "model": None, "options": {}, "recipe": None, "per_id": {i: {"auc": auc, "pauc": 0.5} for i in ids},
                 "mean_auc": auc, "mean_pauc": 0.5,
                 "pooled_auc": auc, "n_params": 10, "train_seconds": 2.0, "hyperparameters": {}}
 
@@ -65,7 +65,7 @@ def test_summaries_leave_out_results_of_other_data(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     pd.DataFrame({"notebook": ["03_ae", "04_resnet"], "seconds": [10.0, 25.0]}).to_csv(out / "timings.csv", index=False)
-    fake = {"network": "net", "score": "mean_error", "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+    fake = {"network": "net", "score": "mean_error", "model": None, "options": {}, "recipe": None, "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
             "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
     retrained = {**fake, "dev": {"notebook": "03_ae", "model": "ae", "mean_auc": 0.8, "mean_pauc": 0.6,
                                  "pooled_auc": 0.8}}
@@ -98,7 +98,7 @@ def test_damaged_timings_csv_is_named(tmp_path):
 
 
 def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
-    metrics = {"network": "AE", "score": "mean_error", "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
+    metrics = {"network": "AE", "score": "mean_error", "model": None, "options": {}, "recipe": None, "per_id": {"id_00": {"auc": 0.8, "pauc": 0.6}}, "mean_auc": 0.8, "mean_pauc": 0.6, "pooled_auc": 0.8,
                "n_params": 1, "train_seconds": 1.0, "hyperparameters": {}}
     write_metrics_json(tmp_path / "03_autoencoder_baselines", "03_autoencoder_baselines", "d", {"AE": metrics})
     table, missing = results.earlier_results(tmp_path / "05_stgramnet", ["03_autoencoder_baselines", "04_resnet_baseline"])
@@ -106,32 +106,36 @@ def test_earlier_results_reads_siblings_and_reports_missing(tmp_path):
     assert table["model"].tolist() == ["AE"] and table["mean_auc"].tolist() == [0.8]
 
 
-def _dev(notebook, mean_auc, network, score="mean_error", model=None, head="softmax"):
-    hyper = {"model": model, "head": head} if model else {}
-    return {"network": network, "score": score, "notebook": notebook, "mean_auc": mean_auc, "train_seconds": 10.0,
-            "hyperparameters": hyper}
+def _dev(notebook, mean_auc, network, model, score="mean_error"):
+    return {"network": network, "score": score, "model": model, "notebook": notebook, "mean_auc": mean_auc,
+            "train_seconds": 10.0, "hyperparameters": {}}
 
 
 RESNET, STGRAM, ARC, SEP = "ResNet50 (random features)", "STgramNet (CE)", "STgramNet (ArcFace)", "SepSTgramNet (CE)"
 DEV = {  # names and entries as notebooks 03-06 write them
-    "Baseline (VAE)": _dev("03_autoencoder_baselines", 0.80, "Baseline (VAE)"),
-    "+BatchNorm": _dev("03_autoencoder_baselines", 0.85, "+BatchNorm"),
-    "DCASE AE (Sequential)": _dev("03_autoencoder_baselines", 0.84, "DCASE AE (Sequential)"),
+    "Baseline (VAE)": _dev("03_autoencoder_baselines", 0.80, "Baseline (VAE)", "baseline"),
+    "+BatchNorm": _dev("03_autoencoder_baselines", 0.85, "+BatchNorm", "batchnorm"),
+    "DCASE AE (Sequential)": _dev("03_autoencoder_baselines", 0.84, "DCASE AE (Sequential)", "dcase_ae"),
     "DCASE AE (Sequential), 95th-percentile error": _dev("03_autoencoder_baselines", 0.86, "DCASE AE (Sequential)",
-                                                         "p95_error"),
-    f"{RESNET} · Mahalanobis": _dev("04_resnet_baseline", 0.95, RESNET, "mahalanobis", "ResNet50Baseline"),
-    f"{RESNET} · 1-softmax": _dev("04_resnet_baseline", 0.60, RESNET, "1-softmax", "ResNet50Baseline"),
-    f"{STGRAM} · kNN cosine": _dev("05_stgramnet", 0.90, STGRAM, "knn_cosine", "STgramNet"),
-    f"{STGRAM} · neg log prob": _dev("05_stgramnet", 0.70, STGRAM, "neg_log_prob", "STgramNet"),
-    f"{ARC} · Mahalanobis": _dev("05_stgramnet", 0.91, ARC, "mahalanobis", "STgramNet", "arcface"),
-    f"{SEP} · Mahalanobis": _dev("06_sepstgramnet", 0.93, SEP, "mahalanobis", "SepSTgramNet"),
-    f"{SEP} · 1-softmax": _dev("06_sepstgramnet", 0.97, SEP, "1-softmax", "SepSTgramNet"),
+                                                         "dcase_ae", "p95_error"),
+    f"{RESNET} · Mahalanobis": _dev("04_resnet_baseline", 0.95, RESNET, "resnet50", "mahalanobis"),
+    f"{RESNET} · 1-softmax": _dev("04_resnet_baseline", 0.60, RESNET, "resnet50", "1-softmax"),
+    f"{STGRAM} · kNN cosine": _dev("05_stgramnet", 0.90, STGRAM, "stgramnet", "knn_cosine"),
+    f"{STGRAM} · neg log prob": _dev("05_stgramnet", 0.70, STGRAM, "stgramnet", "neg_log_prob"),
+    f"{ARC} · Mahalanobis": _dev("05_stgramnet", 0.91, ARC, "stgramnet_arcface", "mahalanobis"),
+    f"{SEP} · Mahalanobis": _dev("06_sepstgramnet", 0.93, SEP, "sepstgramnet", "mahalanobis"),
+    f"{SEP} · 1-softmax": _dev("06_sepstgramnet", 0.97, SEP, "sepstgramnet", "1-softmax"),
 }
 
 
-def test_classifier_key():
-    assert [model_choice.classifier_key(m) for n, m in DEV.items() if "·" in n] == [
-        "resnet50", "resnet50", "stgramnet", "stgramnet", "stgramnet_arcface", "sepstgramnet", "sepstgramnet"]
+def test_choose_models_reads_the_model_key_and_leaves_out_other_models():
+    """The choice reads each entry's registry key (no name parsing): a network of one's own (key None), e.g.
+    notebook 05's exercise classifier, or a better-named entry of an unknown key is never chosen."""
+    own = {**DEV, "my 1-D CNN · Mahalanobis": _dev("05_stgramnet", 0.99, "my 1-D CNN", None, "mahalanobis"),
+           "STgramNet (CE) renamed · 1-softmax": _dev("05_stgramnet", 0.99, "STgramNet (CE)", "unknown", "1-softmax"),
+           "an AE of one's own": _dev("03_autoencoder_baselines", 0.99, "my AE", None)}
+    choice = model_choice.choose_models(own)
+    assert (choice.ae_key, choice.classifier, choice.score) == ("batchnorm", "sepstgramnet", "1-softmax")
 
 
 def test_choose_models_automatic_is_the_best_dev_mean_auc():

@@ -34,9 +34,9 @@ METRICS_NOTEBOOK = _notebook(
     "from asd_utils.metrics import write_metrics_json\nfrom asd_utils.utils import resolve_path",
     "def fake(auc):\n"
     "    per_id = {'id_00': {'auc': auc, 'pauc': 0.5}, 'id_02': {'auc': auc / 2, 'pauc': 0.5}}\n"
-    "    return {'network': 'net', 'score': 'mean_error', 'per_id': per_id, 'mean_auc': 0.75 * auc,\n"
-    "            'mean_pauc': 0.5, 'pooled_auc': 0.7,\n"
-    "            'n_params': 1234, 'train_seconds': 1.5, 'hyperparameters': {'epochs': EPOCHS}}\n"
+    "    return {'network': 'net', 'score': 'mean_error', 'model': None, 'options': {}, 'recipe': {'epochs': EPOCHS},\n"
+    "            'per_id': per_id, 'mean_auc': 0.75 * auc, 'mean_pauc': 0.5, 'pooled_auc': 0.7,\n"
+    "            'n_params': 1234, 'train_seconds': 1.5, 'hyperparameters': {}}\n"
     "write_metrics_json(resolve_path(OUTPUT_DIR), '01_metrics', DATA_ROOT, {'ae': fake(0.8), 'knn': fake(0.9)},\n"
     "                   profile=PROFILE)\n"
     "print(f'EPOCHS={EPOCHS} SEED={SEED}')",
@@ -84,7 +84,7 @@ def test_run_passes_declared_parameters_and_writes_summary(course_dirs, monkeypa
 
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["model"]) == ["ae", "knn"]
-    assert list(summary.columns) == ["notebook", "model", "score", "dataset", "mean_auc", "mean_pauc", "pooled_auc",
+    assert list(summary.columns) == ["notebook", "model", "score", "dataset", "dev_result", "mean_auc", "mean_pauc", "pooled_auc",
                                      "auc_id_00", "auc_id_02", "n_params", "train_seconds", "notebook_seconds"]
     assert list(summary["dataset"]) == ["dev", "dev"]
     assert summary.loc[0, "auc_id_02"] == pytest.approx(0.4) and summary.loc[1, "n_params"] == 1234

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
-from asd_utils import ae_pipeline, classifier_inputs, classifiers
+from asd_utils import ae_pipeline, classifier_files, classifier_inputs, classifiers
 from asd_utils.cli import main as cli_main
 from asd_utils.data import dataset_table, select
 from asd_utils.features import LogMelParams, log_mel_dataset
@@ -48,9 +48,8 @@ def mini(tmp_path_factory):
                                              TrainingRecipe(epochs=1, batch_size=64, learning_rate=1e-3),
                                              test_logmels=test_logmels,
                                              test_ids=test["machine_id"], device="cpu")
-        hyper = ae_pipeline.autoencoder_hyperparameters("dcase_ae", TrainingRecipe(epochs=1), feature_params=PARAMS,
-                                                        n_models=len(groups))
-        path = ae_pipeline.save_autoencoders(base / f"ae_{dataset}.pt", "dcase_ae", run, PARAMS, hyper)
+        hyper = ae_pipeline.autoencoder_hyperparameters(feature_params=PARAMS, n_models=len(groups))
+        path = ae_pipeline.save_autoencoders(base / f"ae_{dataset}.pt", run, PARAMS, hyper)
         models[dataset] = {"path": path, "run": run, "test": test}
     return {"root": root, "cache": cache, "base": base, "table": table, "models": models}
 
@@ -133,9 +132,10 @@ def test_bad_checkpoint_files_are_rejected(mini, tmp_path, capsys):
 
 def test_notebook_03_checkpoint_format_loads(mini):
     checkpoint = torch.load(mini["models"]["eval"]["path"], map_location="cpu", weights_only=True)
-    assert checkpoint["format"] == "asd_course.autoencoder.v1" and checkpoint["class"] == "DcaseBaselineAE"
-    assert set(checkpoint) == {"format", "key", "name", "class", "init_kwargs", "feature_params", "frames",
-                               "hyperparameters", "groups"}
+    assert checkpoint["format"] == "asd_utils.autoencoders/3" and checkpoint["class"] == "DcaseBaselineAE"
+    assert set(checkpoint) == {"format", "model", "name", "class", "options", "input_dim", "recipe", "feature_params",
+                               "frames", "hyperparameters", "groups"}
+    assert checkpoint["model"] == "dcase_ae" and checkpoint["recipe"]["epochs"] == 1
     assert sorted(checkpoint["groups"]) == ["id_01", "id_03", "id_05"]
     assert set(checkpoint["groups"]["id_01"]) == {"machine_ids", "state_dict", "mean", "std"}
     assert sorted(ae_pipeline.load_autoencoders(mini["models"]["eval"]["path"])) == ["id_01", "id_03", "id_05"]
@@ -153,7 +153,7 @@ def test_classifier_checkpoint_scores_with_recorded_or_chosen_score(mini, tmp_pa
                                      ClassifierRecipe(epochs=1, batch_size=6, learning_rate=1e-3), device="cpu",
                                      progress=False,
                                      hyperparameters={"score": "knn_cosine"})
-    path = classifiers.save_classifier(tmp_path / "stgramnet.pt", run, PARAMS)
+    path = classifier_files.save_classifier(tmp_path / "stgramnet.pt", run, PARAMS)
     scored = {}
     for score, extra in (("knn_cosine", []), ("mahalanobis", ["--score", "mahalanobis"]),
                          ("neg_log_prob", ["--score", "neg_log_prob"])):

@@ -223,8 +223,8 @@ def test_machine_ids_differ_by_a_few_percent_and_ignore_the_seed():
     fresh = uncached("slider", "id_00")
     np.random.seed(456)
     assert uncached("slider", "id_00") == fresh != uncached("slider", "id_02")
-    assert synth._clip(0, "slider", "id_00", "test", "normal", 0)[0] == fresh
-    assert synth._clip(1, "slider", "id_00", "test", "normal", 0)[0] == fresh
+    assert synth.clip_parameters(0, "slider", "id_00", "test", "normal", 0)[0] == fresh
+    assert synth.clip_parameters(1, "slider", "id_00", "test", "normal", 0)[0] == fresh
 
 
 def test_rerun_skips_complete_files_and_repairs_damaged_ones(small):

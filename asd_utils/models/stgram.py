@@ -47,7 +47,7 @@ def n_frames_for(n_samples: int, win_length: int = 1024, hop_length: int = 512) 
     return (n_samples + 2 * (win_length // 2) - win_length) // hop_length + 1
 
 
-def _image(x: torch.Tensor, name: str) -> torch.Tensor:
+def single_channel_map(x: torch.Tensor, name: str) -> torch.Tensor:
     """``[B, F, T]`` or ``[B, 1, F, T]`` -> ``[B, F, T]`` (clear error otherwise)."""
     if x.dim() == 4 and x.shape[1] == 1:
         x = x[:, 0]
@@ -56,7 +56,7 @@ def _image(x: torch.Tensor, name: str) -> torch.Tensor:
     return x
 
 
-def _three_channels(x: torch.Tensor) -> torch.Tensor:
+def three_channels(x: torch.Tensor) -> torch.Tensor:
     """Replicate a one-channel map ``[B, F, T]`` into the 3 channels of an ImageNet ResNet: ``[B, 3, F, T]``."""
     return x.unsqueeze(1).expand(-1, 3, -1, -1)
 
@@ -162,7 +162,7 @@ class STgramNet(MachineIdClassifier):
 
     def stgram(self, wave: torch.Tensor, logmel: torch.Tensor) -> torch.Tensor:
         """Stack ``[log-mel, Tgram, zeros]`` channel-wise: ``-> [B, 3, n_mels, n_frames]``."""
-        logmel = _image(logmel, "logmel")
+        logmel = single_channel_map(logmel, "logmel")
         tgram = self.tgram(wave)
         if logmel.shape != tgram.shape:
             raise ValueError(f"log-mel {tuple(logmel.shape)} and Tgram {tuple(tgram.shape)} shapes differ; "
@@ -226,9 +226,9 @@ class SepSTgramNet(MachineIdClassifier):
 
     def embed_inputs(self, wave: torch.Tensor, logmel: torch.Tensor) -> torch.Tensor:
         """``relu(fc1([spectral 512 | temporal 512]))``: ``[B, hidden]``."""
-        logmel = _image(logmel, "logmel")
-        spectral = self.spectral_backbone(_three_channels(logmel))
-        temporal = self.temporal_backbone(_three_channels(self.tgram(wave)))
+        logmel = single_channel_map(logmel, "logmel")
+        spectral = self.spectral_backbone(three_channels(logmel))
+        temporal = self.temporal_backbone(three_channels(self.tgram(wave)))
         return self.relu(self.fc1(torch.cat([spectral, temporal], dim=1)))
 
 
@@ -284,7 +284,7 @@ class ResNet50Baseline(MachineIdClassifier):
 
     def embed(self, logmel: torch.Tensor) -> torch.Tensor:
         """Backbone features of a log-mel batch: ``[B, n_mels, T] -> [B, 2048]`` (no grad if frozen)."""
-        x = _three_channels(_image(logmel, "logmel"))
+        x = three_channels(single_channel_map(logmel, "logmel"))
         if self.freeze_backbone:
             with torch.no_grad():
                 return self.backbone(x)
