@@ -121,6 +121,16 @@ class LogMelRows(ClipRows):
         return f"LogMelRows({self.shape}, from waveforms stored as {self.data.dtype})"
 
 
+def mel_band_frequencies(n_mels: int = 128, sr: int = SAMPLE_RATE, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Centre frequency in Hz of each band of librosa's (Slaney) mel filterbank, as used by the course front end.
+
+    Introduced in: notebooks/02_log_mel_features.ipynb
+    """
+    import librosa
+
+    return librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=sr / 2 if fmax is None else fmax)[1:-1]
+
+
 def log_mel(waveform: np.ndarray, params: LogMelParams = LogMelParams()) -> np.ndarray:
     """Log-mel of one clip or a batch, NumPy in and out: ``[n_samples]`` -> ``[n_mels, n_frames]`` (float32)."""
     with torch.no_grad():

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from .model_registry import MODELS
 from .profiles import DEV_IDS as REPORTS_DEV_IDS
 from .utils import resolve_path, write_text_atomic
 
@@ -221,6 +222,13 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
                                      ("recipe", (dict, type(None)), "a recipe's as_dict() or None")):
             if not isinstance(metrics[key], kinds):
                 raise ValueError(f"model {name!r}: {key} = {metrics[key]!r}, expected {expected}")
+        spec = MODELS.get(metrics["model"])
+        if metrics["model"] is not None and spec is None:
+            raise ValueError(f"model {name!r}: model = {metrics['model']!r} is no model_registry key; expected None or "
+                             f"one of {sorted(MODELS)}")
+        if spec is not None and metrics["score"] not in spec.scores:
+            raise ValueError(f"model {name!r}: score {metrics['score']!r} is not one of {metrics['model']!r}'s scores "
+                             f"{list(spec.scores)}")
     payload = {"notebook": notebook, "data_root": str(data_root), "dataset_fingerprint": dataset_fingerprint(data_root),
                **extra, "models": models}
     path = Path(output_dir) / "metrics.json"

@@ -91,6 +91,9 @@ CLASSIFIERS = {
                                    "sepstgramnet.pt"),
 }
 
+#: every model of the course by its key (the keys of the two families never coincide)
+MODELS = {**AUTOENCODERS, **CLASSIFIERS}
+
 #: build_classifier kind -> class name in asd_utils.models
 CLASSIFIER_CLASS_NAMES = {spec.kind: spec.class_name for spec in CLASSIFIERS.values()}
 

@@ -105,22 +105,14 @@ def plot_waveform(wave: np.ndarray, sr: int = SAMPLE_RATE, ax=None, title: str |
     return ax
 
 
-def mel_band_frequencies(n_mels: int = 128, sr: int = SAMPLE_RATE, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
-    """Centre frequency in Hz of each band of librosa's (Slaney) mel filterbank, as used by the course front end.
-
-    Introduced in: notebooks/02_log_mel_features.ipynb
-    """
-    import librosa
-
-    return librosa.mel_frequencies(n_mels + 2, fmin=fmin, fmax=sr / 2 if fmax is None else fmax)[1:-1]
-
-
 def set_mel_axis(ax, n_mels: int = 128, sr: int = SAMPLE_RATE, axis: str = "y",
                  ticks_hz=(0, 250, 500, 1000, 2000, 4000, 8000)):
     """Label a mel-band axis (band index 0..n_mels-1) with frequencies in Hz at the bands where they fall.
 
     Introduced in: notebooks/02_log_mel_features.ipynb
     """
+    from .features import mel_band_frequencies  # (features imports torch: only when an axis is labelled)
+
     centres = mel_band_frequencies(n_mels, sr)
     ticks = [t for t in ticks_hz if t <= sr / 2]
     positions = np.interp(ticks, centres, np.arange(n_mels), left=-0.5, right=n_mels - 0.5)

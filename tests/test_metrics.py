@@ -69,6 +69,11 @@ def test_results_table_and_metrics_json_roundtrip(tmp_path):
         write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "recipe": "epochs 2"}})
     with pytest.raises(ValueError, match="'AE': model = 3, expected a model_registry key or None"):
         write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "model": 3}})
+    with pytest.raises(ValueError, match="'AE': model = 'dcase' is no model_registry key"):
+        write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "model": "dcase"}})
+    with pytest.raises(ValueError, match=r"'AE': score 'mahalanobis' is not one of 'dcase_ae''s scores \['mean_error', "):
+        write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "model": "dcase_ae", "score": "mahalanobis"}})
+    write_metrics_json(tmp_path, "x", "y", {"AE": {**metrics, "model": "dcase_ae", "recipe": {"epochs": 2}}})
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         read_metrics_json(tmp_path / "nothing")
 

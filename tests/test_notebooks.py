@@ -107,7 +107,7 @@ def metrics_schema_problems(payload: dict, stem: str, profile: str = "tiny") -> 
         if not isinstance(metrics.get("hyperparameters"), dict):
             problems.append(f"{name}: hyperparameters missing or not a dict")
         key = metrics.get("model", "missing")
-        if key is not None and key not in {**model_registry.AUTOENCODERS, **model_registry.CLASSIFIERS}:
+        if key is not None and key not in model_registry.MODELS:
             problems.append(f"{name}: model = {key!r} is neither None nor a model_registry key")
         if not isinstance(metrics.get("options"), dict):
             problems.append(f"{name}: options missing or not a dict")

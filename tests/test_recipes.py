@@ -48,3 +48,10 @@ def test_every_profile_has_a_recipe_for_every_model():
             assert isinstance(profiles.classifier_recipe(profile, notebook), ClassifierRecipe)
         assert all(isinstance(r, TrainingRecipe) and not isinstance(r, ClassifierRecipe)
                    for r in profiles.ae_training(profile).values())
+
+
+def test_registry_keys_name_one_model_each():
+    """metrics.json and checkpoints name a model by its key alone, so the two families share no key."""
+    from asd_utils.model_registry import AUTOENCODERS, CLASSIFIERS, MODELS
+
+    assert not set(AUTOENCODERS) & set(CLASSIFIERS) and len(MODELS) == len(AUTOENCODERS) + len(CLASSIFIERS)
