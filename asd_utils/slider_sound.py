@@ -43,12 +43,12 @@ friction noise up to ``WEAR_GAIN_DB`` louder, the tones unchanged, so they sink 
 
 Levels: normal clips have an RMS around 0.010 of full scale and peaks below 0.1. An anomalous clip is scaled by
 the gain of its fault-free twin (the same clip rendered without the fault), so the fault adds level on top, but only
-a little (about 1 dB in the median), and its clicks are no louder than a rail joint's: level statistics alone stay
+a little (notebook 01 measures how much), and its clicks are no louder than a rail joint's: level statistics alone stay
 well below a trained model (``benchmarks/bench_seeds.py`` measures it).
 
 How it is computed: slow quantities (speed, tone frequencies, envelopes) live on a 1 ms control grid and are
 interpolated to audio rate; tones are read from one-period wavetables at a phase that follows the motor speed;
-noises are shaped in the frequency domain (one inverse FFT each). A clip takes a few tens of milliseconds.
+noises are shaped in the frequency domain (one inverse FFT each), so a clip renders much faster than real time.
 
 Generator version 2 (``asd_utils.synth.GENERATOR_VERSION``) was calibrated on seed 0 with
 ``benchmarks/bench_seeds.py`` and checked on seeds 1 and 2 (the README has the figures). Retuning: the fault
