@@ -75,7 +75,8 @@ def load_classifier(path, device="cpu") -> tuple[torch.nn.Module, dict]:
     ``LogMelParams(**checkpoint["feature_params"])``."""
     checkpoint = read_checkpoint(path, CLASSIFIER_FORMAT)
     # the weights come from the checkpoint: no ImageNet download
-    options = {k: (False if k in ("pretrained", "pretrained_backbone") else v) for k, v in checkpoint["options"].items()}
+    options = {k: (False if k in ("pretrained", "pretrained_backbone") else v)
+               for k, v in checkpoint["options"].items()}
     model = CLASSIFIER_KINDS[checkpoint["kind"]](checkpoint["num_classes"], **options)
     model.load_state_dict(checkpoint["state_dict"])
     model.spec = {k: checkpoint[k] for k in ("kind", "num_classes", "options")}

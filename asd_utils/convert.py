@@ -91,7 +91,8 @@ def convert_main(argv: list[str] | None = None) -> int:
                                      description="Write a 16 kHz mono copy of a DCASE-layout folder of own recordings.")
     parser.add_argument("source", help="dataset folder in the DCASE layout (only read)")
     parser.add_argument("target", help="new or empty folder for the converted copy")
-    parser.add_argument("--sample-rate", type=int, default=SAMPLE_RATE, help=f"target sample rate in Hz (default: {SAMPLE_RATE})")
+    parser.add_argument("--sample-rate", type=int, default=SAMPLE_RATE,
+                        help=f"target sample rate in Hz (default: {SAMPLE_RATE})")
     parser.add_argument("--channel", type=int, default=None,
                         help="keep this channel of multi-channel files (default: the mean of all channels)")
     args = parser.parse_args(argv)

@@ -121,7 +121,8 @@ class LogMelRows(ClipRows):
         return f"LogMelRows({self.shape}, from waveforms stored as {self.data.dtype})"
 
 
-def mel_band_frequencies(n_mels: int = 128, sr: int = SAMPLE_RATE, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+def mel_band_frequencies(n_mels: int = 128, sr: int = SAMPLE_RATE, fmin: float = 0.0,
+                         fmax: float | None = None) -> np.ndarray:
     """Centre frequency in Hz of each band of librosa's (Slaney) mel filterbank, as used by the course front end.
 
     Introduced in: notebooks/02_log_mel_features.ipynb

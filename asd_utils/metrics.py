@@ -202,8 +202,8 @@ def write_metrics_json(output_dir: str | Path, notebook: str, data_root: str | P
     name), ``model`` (the :mod:`asd_utils.model_registry` key, None for a statistic or a network of one's own),
     ``options`` (the model's constructor options), ``recipe`` (the training recipe as plain data, None without
     training), ``per_id``, ``mean_auc``, ``mean_pauc``, ``pooled_auc``, ``n_params``, ``train_seconds`` and
-    ``hyperparameters``, so that readers need not parse the entry's name; ``extra`` adds top-level keys (e.g. ``profile``). The file also
-    records ``dataset_fingerprint`` (:func:`asd_utils.data.dataset_fingerprint`), so that results of another
+    ``hyperparameters``, so that readers need not parse the entry's name; ``extra`` adds top-level keys (e.g.
+    ``profile``). The file also records ``dataset_fingerprint`` (:func:`asd_utils.data.dataset_fingerprint`), so that results of another
     dataset are never mixed in later (:func:`dataset_mismatch`).
     """
     from .data import dataset_fingerprint

@@ -82,8 +82,8 @@ def collect_summary(out_dir: str | os.PathLike, stems: list[str] | None = None,
 
     Columns: notebook, model, score (the entry's score key), dataset (``"eval"`` for models scored on the evaluation
     ids 01/03/05, as notebook 07's retrained models, else ``"dev"``), dev_result (the development result a
-    retrained model was chosen by: its entry's ``dev`` model; empty otherwise), mean_auc, mean_pauc, pooled_auc, ``auc_<id>`` per machine id (development ids
-    first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
+    retrained model was chosen by: its entry's ``dev`` model; empty otherwise), mean_auc, mean_pauc, pooled_auc,
+    ``auc_<id>`` per machine id (development ids first), n_params, train_seconds, notebook_seconds (the notebook's wall time from ``timings``, default
     ``out_dir/timings.csv`` when present). ``stems`` restricts the notebooks read (default: every
     ``*/metrics.json``); ``data_root`` (and ``profile``) leave out results of other data
     (:func:`asd_utils.metrics.dataset_mismatch`). Unreadable files and left-out results are reported on stderr.
