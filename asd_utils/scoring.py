@@ -123,6 +123,21 @@ def mean_spectrum_scores(train_log_mels, train_classes, test_log_mels, test_clas
                               shrinkage=shrinkage)
 
 
+def spread_of_spectra(spectra) -> dict[str, float]:
+    """How the normal clips of one machine vary around their mean spectrum (``[n_clips, n_mels]``, dB): ``spread_db``
+    (RMS distance to the mean), ``directions`` (participation ratio of the covariance's eigenvalues: about 1 when the
+    clips vary along one direction, such as their signal-to-noise ratio, larger when they vary in many) and
+    ``top_share`` (fraction of the variance along the first principal direction). Few directions are what make the
+    mean-spectrum Gaussian sharp: it discounts them and sees any other change."""
+    centred = np.asarray(spectra, dtype=np.float64) - np.mean(spectra, axis=0)
+    if centred.shape[0] < 2:
+        raise ValueError(f"the spread of spectra needs at least 2 clips, got {centred.shape[0]}")
+    variances = np.linalg.svd(centred, compute_uv=False) ** 2
+    shares = variances / variances.sum()
+    return {"spread_db": float(np.sqrt(np.mean(np.square(centred)))), "directions": float(1.0 / np.sum(shares ** 2)),
+            "top_share": float(shares[0])}
+
+
 def time_average(log_mels, clips_per_chunk: int = 256) -> np.ndarray:
     """Each clip's log-mel averaged over time, ``[n, n_mels, n_frames]`` -> ``[n, n_mels]``, a chunk of clips at a
     time (an array or ``asd_utils.clip_rows.ClipRows``: no copy of every clip at once)."""

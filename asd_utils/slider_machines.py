@@ -63,7 +63,7 @@ CLIP_SPEED_STD = 0.008  # clip-to-clip speed variation, well below the id spacin
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # Weyl step: ids 0,2,4 (or 1,3,5) land >= 0.236 apart on the circle
 MACHINE_SALT = 0x5EED_51DE
 _STREAMS = {"params": 0, "timeline": 1, "tones": 2, "friction": 3, "events": 4, "background": 5, "fault": 6,
-            "wear": 7}
+            "wear": 7, "colour": 8}
 
 
 def machine_id_number(machine_id: str) -> int:

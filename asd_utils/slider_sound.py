@@ -99,6 +99,8 @@ GREASE_SPEED_DROP = 0.06  # ... and slower (speed-proportional lines move down)
 WEAR_RESONANCE_SCATTER = 0.0  # a loosened structure: each resonance moves up or down at random, by up to this fraction
 WEAR_TONE_JITTER = 0.0  # irregular running: the speed-proportional lines jitter by this relative std (smeared lines)
 WEAR_JITTER_S = 0.03  # ... changing over about this long
+# Candidate clip-to-clip variation of every clip, off in the generated datasets (bench_fault_variants.py --generate)
+CLIP_COLOUR_DB = 0.0  # the friction noise's colour drifts from run to run: random tilt, mid and high-band gains (std)
 
 # ---- The sound of every machine of the type ------------------------------------------------------------------------
 STROKE_JITTER = 0.004
@@ -363,6 +365,17 @@ def _wear(st: _Strokes, v: _Voice, s: float, rng) -> None:
     v.mesh_rate *= 1.0 + jitter
 
 
+def _clip_colour(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """A random amplitude gain of the friction noise (``CLIP_COLOUR_DB``): a tilt over the band, a bump around
+    1 kHz and a shelf above 5 kHz, each with its own normal gain in dB."""
+    f = _freqs(n, sr)
+    octaves = np.clip(np.log2(np.maximum(f, 80.0) / 1000.0), -3.6, 3.0)
+    bases = np.stack([octaves / 3.0, np.exp(-0.5 * np.square(octaves / 0.7)),
+                      1.0 / (1.0 + np.exp((5000.0 - f) / 500.0))])
+    gains_db = CLIP_COLOUR_DB * rng.standard_normal(3)
+    return 10.0 ** ((gains_db[:, None] * bases).sum(axis=0) / 20.0)  # not @: BLAS may sum in a CPU-dependent order
+
+
 # ---- One clip ------------------------------------------------------------------------------------------------------
 def _machine_sound(m: MachineParams, clip: ClipParams, n: int, sr: int, faulty: bool) -> np.ndarray:
     """The machine alone (no background), before level scaling. ``faulty=False`` renders the fault-free twin."""
@@ -390,6 +403,8 @@ def _machine_sound(m: MachineParams, clip: ClipParams, n: int, sr: int, faulty: 
         shape = _friction_spectrum(m, n, sr, v.detune, v.brighten)
     else:
         shape = _cached_friction_spectrum(m, n, sr)
+    if CLIP_COLOUR_DB:  # drawn from the clip's key alone: the fault-free twin has the same colour
+        shape = shape * _clip_colour(n, sr, make_rng(clip.key, "colour"))
     friction = _shaped_noise(shape, n, make_rng(clip.key, "friction"))
 
     rng = make_rng(clip.key, "events")

@@ -398,3 +398,26 @@ def test_candidate_wear_symptoms_change_only_faulty_clips(monkeypatch):
     assert np.array_equal(synthesize_clip("id_00", "normal", index=3)[0], normal)
     worn = synthesize_clip("id_00", "anomaly", "no_grease", 1.0, index=3)[0]
     assert not np.array_equal(worn, faulty) and abs(np.std(worn) / np.std(faulty) - 1) < 0.2
+
+
+def test_candidate_clip_colour_changes_every_clip_and_its_fault_free_twin_alike(monkeypatch):
+    """CLIP_COLOUR_DB (tried by benchmarks/bench_fault_variants.py --generate) is off as generated; on, it recolours
+    each clip in its own way, and a faulty clip's fault-free twin (which sets its gain) gets the same colour."""
+    from asd_utils import slider_sound
+    from asd_utils.features import log_mel
+
+    def spectrum(clip):
+        return log_mel(clip.astype(np.float32)).mean(axis=1)
+
+    plain = [synthesize_clip("id_00", "normal", index=i)[0] for i in (3, 4)]
+    monkeypatch.setattr(slider_sound, "CLIP_COLOUR_DB", 4.0)
+    coloured = [synthesize_clip("id_00", "normal", index=i)[0] for i in (3, 4)]
+    assert np.array_equal(synthesize_clip("id_00", "normal", index=3)[0], coloured[0])  # the colour is the clip's own
+    changes = [spectrum(c) - spectrum(p) for c, p in zip(coloured, plain)]
+    assert np.abs(changes[0]).max() > 1.0  # dB: the colour moves the spectrum ...
+    assert np.abs(changes[0] - changes[1]).max() > 1.0  # ... and differently for each clip
+    colours = []
+    colour = slider_sound._clip_colour
+    monkeypatch.setattr(slider_sound, "_clip_colour", lambda *args: colours.append(colour(*args)) or colours[-1])
+    synthesize_clip("id_00", "anomaly", "rail_damage", 1.0, index=3)
+    assert len(colours) == 2 and np.array_equal(colours[0], colours[1])  # the fault-free twin, then the faulty clip

@@ -4,7 +4,7 @@ import torch
 
 from asd_utils.features import stack_frames
 from asd_utils.scoring import (classifier_scores, knn_cosine_scores, mahalanobis_scores, neg_log_prob_scores,
-                               reconstruction_scores, softmax_scores)
+                               reconstruction_scores, softmax_scores, spread_of_spectra)
 from asd_utils.models import count_parameters
 from asd_utils.training import StackedFrames, TensorBatches, fit
 from asd_utils.recipes import TrainingRecipe
@@ -171,3 +171,15 @@ def test_classifier_scores_maps_each_name_to_its_score():
                                atol=1e-10)
     np.testing.assert_allclose(scores["1-softmax"], softmax_scores(logits, test_classes))
     np.testing.assert_allclose(scores["neg_log_prob"], neg_log_prob_scores(logits, test_classes))
+
+
+def test_spread_of_spectra_counts_the_directions_clips_vary_in():
+    rng = np.random.default_rng(0)
+    level = rng.standard_normal((200, 1)) * np.ones((1, 64))  # every band up or down together: one direction
+    one = spread_of_spectra(level + 0.01 * rng.standard_normal((200, 64)))
+    assert one["directions"] < 1.1 and one["top_share"] > 0.95
+    assert one["spread_db"] == pytest.approx(1.0, rel=0.15)
+    many = spread_of_spectra(rng.standard_normal((200, 64)))  # every band on its own
+    assert many["directions"] > 30 and many["top_share"] < 0.1
+    with pytest.raises(ValueError, match="at least 2 clips, got 1"):
+        spread_of_spectra(np.zeros((1, 64)))
