@@ -36,7 +36,8 @@ def spread_rows(root: Path, label: str, clips: int, machine_type: str = "slider"
         if len(part) < clips:
             print(f"{label} {machine_id}: {len(part)} normal training clips, fewer than {clips}: left out")
             continue
-        spectra = time_average(log_mel_dataset(part.sort_values("path")["path"].iloc[:clips]))
+        paths = part.sort_values("path")["path"].iloc[:clips]
+        spectra = time_average(log_mel_dataset(paths, cache_dir=None))  # no cache of the user's recordings
         rows.append({"data": label, "machine_id": machine_id, "clips": clips, **spread_of_spectra(spectra)})
     if not rows:
         raise SystemExit(f"{root}: no machine id with {clips} normal development training clips")
